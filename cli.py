@@ -1,0 +1,28 @@
+"""The `dialer` command: a thin click shell over the services in `dialer/`.
+
+Each concern registers one command group from `dialer/commands/`; the commands convert
+arguments, call one service and print the result (as a table, or JSON with --json).
+"""
+
+from __future__ import annotations
+
+import click
+
+from dialer import __version__
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="dialer")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), envvar="DIALER_CONFIG",
+              help="Settings file (TOML/YAML). Default: ./dialer.yaml if present.")
+@click.option("--db-url", envvar="DIALER_DB_URL", help="Database URL; default: sqlite file in var/.")
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None, db_url: str | None) -> None:
+    """Compliance-first predictive dialer and collection voice robot for Asterisk."""
+    ctx.ensure_object(dict)
+    ctx.obj["config_path"] = config_path
+    ctx.obj["db_url"] = db_url
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
