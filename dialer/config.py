@@ -1,0 +1,212 @@
+"""Settings, declared once: defaults, then a YAML file, then `DIALER_*` environment variables.
+
+Every key is declared in `SETTINGS` with its type and default; unknown keys and bad values fail at
+start-up with the key named (`telephony.ami_port: expected an integer, got 'abc'`). Secrets (the
+`*_password` keys) never have working defaults and are read only from the environment or from a
+file named by `<key>_file` (Docker/systemd secrets), never from the settings file itself.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class ConfigError(ValueError):
+    """A setting is missing or invalid; the message names the key."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    kind: type
+    default: Any
+    help: str
+    secret: bool = False
+    choices: tuple[str, ...] = ()
+    check: Callable[[Any], str | None] | None = None
+
+
+def _positive(value: Any) -> str | None:
+    return None if value > 0 else "must be greater than 0"
+
+
+def _port(value: Any) -> str | None:
+    return None if 0 < value < 65536 else "must be a TCP port (1-65535)"
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("data_dir", str, "var", "Directory for the SQLite file, TTS cache, recordings index, state."),
+    Setting("database.url", str, "", "SQLAlchemy URL; empty: sqlite file <data_dir>/dialer.sqlite3."),
+    Setting("profile.default", str, "cn", "Policy profile for new campaigns (cn, us, uk or custom)."),
+    Setting("profile.custom_file", str, "", "YAML file with custom policy profiles."),
+    Setting("telephony.backend", str, "ari", "How to originate: ari or ami.", choices=("ari", "ami")),
+    Setting("telephony.server_name", str, "asterisk-1", "Name of this Asterisk server in attempts."),
+    Setting("telephony.ari_url", str, "http://127.0.0.1:8088/ari", "ARI base URL."),
+    Setting("telephony.ari_app", str, "dialer", "Stasis application name."),
+    Setting("telephony.ari_user", str, "dialer", "ARI user."),
+    Setting("telephony.ari_password", str, None, "ARI password (env/file only).", secret=True),
+    Setting("telephony.ami_host", str, "127.0.0.1", "AMI host."),
+    Setting("telephony.ami_port", int, 5038, "AMI port.", check=_port),
+    Setting("telephony.ami_user", str, "dialer", "AMI user."),
+    Setting("telephony.ami_password", str, None, "AMI password (env/file only).", secret=True),
+    Setting("telephony.channel_limit", int, 60, "Concurrent channels this Asterisk may carry.", check=_positive),
+    Setting("telephony.outbound_context", str, "dialer-outbound", "Dialplan context for originates."),
+    Setting("telephony.trunk", str, "PJSIP/{number}@carrier", "Dial string template for a number."),
+    Setting("fastagi.host", str, "127.0.0.1", "FastAGI bind address (loopback by default)."),
+    Setting("fastagi.port", int, 4573, "FastAGI port.", check=_port),
+    Setting("fastagi.allowed_hosts", str, "127.0.0.1", "Comma-separated Asterisk hosts allowed to connect."),
+    Setting("pacer.tick_seconds", float, 1.0, "Pacer decision interval.", check=_positive),
+    Setting("metrics.port", int, 9464, "Prometheus metrics port (bound to loopback).", check=_port),
+    Setting("log.mask_pii", bool, True, "Mask phone numbers and amounts in logs."),
+    Setting("sms.gateway", str, "file", "SMS gateway: file, webhook or smpp.", choices=("file", "webhook", "smpp")),
+    Setting("sms.webhook_url", str, "", "URL for the webhook SMS gateway."),
+)
+
+_BY_KEY = {s.key: s for s in SETTINGS}
+
+
+class Settings:
+    """Validated settings; read with `settings["telephony.ami_port"]` or the typed properties."""
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self._values = dict(values)
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in _BY_KEY:
+            raise KeyError(f"unknown setting {key!r}")
+        return self._values[key]
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self._values["data_dir"])
+
+    @property
+    def database_url(self) -> str:
+        url = self._values["database.url"]
+        return url or f"sqlite:///{self.data_dir / 'dialer.sqlite3'}"
+
+    def require(self, key: str) -> Any:
+        """A value that must be set for the current command (e.g. a password before connecting)."""
+        value = self[key]
+        if value in (None, ""):
+            env = _env_name(key)
+            raise ConfigError(f"{key}: not set; export {env} or {env}_FILE (secrets are never read "
+                              "from the settings file)")
+        return value
+
+    def public(self) -> dict[str, Any]:
+        """Settings with secrets masked, for `dialer config show`."""
+        return {k: ("***" if _BY_KEY[k].secret and v else v) for k, v in self._values.items()}
+
+
+def load_settings(path: str | os.PathLike[str] | None = None, *, overrides: Mapping[str, Any] | None = None,
+                  environ: Mapping[str, str] | None = None) -> Settings:
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {s.key: s.default for s in SETTINGS}
+    file_values = _read_file(Path(path)) if path else _read_default_file()
+    for key, raw in file_values.items():
+        setting = _lookup(key)
+        if setting.secret:
+            raise ConfigError(f"{key}: secrets may not be written in the settings file; "
+                              f"use {_env_name(key)} or {_env_name(key)}_FILE")
+        values[key] = _coerce(setting, raw)
+    for setting in SETTINGS:
+        env = _env_name(setting.key)
+        if env in environ:
+            values[setting.key] = _coerce(setting, environ[env])
+        elif setting.secret and f"{env}_FILE" in environ:
+            values[setting.key] = _read_secret_file(setting.key, environ[f"{env}_FILE"])
+    for key, raw in (overrides or {}).items():
+        if raw is not None:
+            values[key] = _coerce(_lookup(key), raw)
+    return Settings(values)
+
+
+def _env_name(key: str) -> str:
+    return "DIALER_" + key.upper().replace(".", "_")
+
+
+def _lookup(key: str) -> Setting:
+    if key not in _BY_KEY:
+        raise ConfigError(f"{key}: unknown setting (known: {', '.join(sorted(_BY_KEY))})")
+    return _BY_KEY[key]
+
+
+def _coerce(setting: Setting, raw: Any) -> Any:
+    key = setting.key
+    try:
+        if setting.kind is bool:
+            value = _to_bool(raw)
+        elif setting.kind is int:
+            if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
+                raise ValueError
+            value = int(raw)
+        elif setting.kind is float:
+            if isinstance(raw, bool):
+                raise ValueError
+            value = float(raw)
+        else:
+            if not isinstance(raw, (str, int, float)) or isinstance(raw, bool):
+                raise ValueError
+            value = str(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{key}: expected {setting.kind.__name__}, got {raw!r}") from None
+    if setting.choices and value not in setting.choices:
+        raise ConfigError(f"{key}: must be one of {', '.join(setting.choices)}, got {value!r}")
+    if setting.check and (problem := setting.check(value)):
+        raise ConfigError(f"{key}: {problem}, got {value!r}")
+    return value
+
+
+def _to_bool(raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(raw)
+
+
+def _read_default_file() -> dict[str, Any]:
+    default = Path("dialer.yaml")
+    return _read_file(default) if default.is_file() else {}
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"settings file {path} not found") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings at the top level")
+    return _flatten(data)
+
+
+def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for name, value in data.items():
+        key = f"{prefix}{name}"
+        if isinstance(value, Mapping) and key not in _BY_KEY:
+            flat.update(_flatten(value, key + "."))
+        else:
+            flat[key] = value
+    return flat
+
+
+def _read_secret_file(key: str, file_name: str) -> str:
+    try:
+        return Path(file_name).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(f"{key}: cannot read secret file {file_name}: {exc.strerror}") from None
