@@ -28,6 +28,15 @@ class PastAttempt:
     abandoned: bool = False
     live_agent_guaranteed: bool = False
     consented: bool = False        # placed with the person's direct prior consent
+    # Added for the rules (defaults keep older loaders valid):
+    owner: ContactOwner = ContactOwner.DEBTOR   # whose number was dialled (7-in-7 is per person)
+    ended_at: datetime | None = None            # UTC; lockouts run from the result, not the dial
+    time_zones: tuple[str, ...] = ()            # zones the gate used for that dial (checker only)
+
+    @property
+    def result_at(self) -> datetime:
+        """When the outcome became known; the dial time if the loader did not record the end."""
+        return self.ended_at if self.ended_at is not None else self.placed_at
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,10 @@ class DialRequest:
     inconvenient_times: tuple[tuple[time, time], ...] = ()   # consumer-named (Reg F 1006.6(b))
     window_agreements: tuple[WindowAgreement, ...] = ()
     direct_consent_until: datetime | None = None             # us: consent exclusion
+    direct_consent_given_at: datetime | None = None          # us: exclusion lasts <= 7 days from here
     debtor_unreachable_since: datetime | None = None         # for third-party unlock
     debtor_numbers_all_invalid: bool = False
     history: tuple[PastAttempt, ...] = field(default=())     # the debtor's attempts, all campaigns
+    # The campaign's abandonment budget: `abandonment.budget_restored_at(...)` over the campaign's
+    # answered calls; while set and in the future, only guaranteed-agent modes may dial.
+    abandonment_budget_restored_at: datetime | None = None
