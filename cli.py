@@ -9,13 +9,16 @@ from __future__ import annotations
 import click
 
 from dialer import __version__
+from dialer.commands.campaign import campaign
+from dialer.commands.db import db
+from dialer.commands.dnc import dnc
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="dialer")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), envvar="DIALER_CONFIG",
-              help="Settings file (TOML/YAML). Default: ./dialer.yaml if present.")
-@click.option("--db-url", envvar="DIALER_DB_URL", help="Database URL; default: sqlite file in var/.")
+              help="Settings file (YAML). Default: ./dialer.yaml if present.")
+@click.option("--db-url", help="Database URL (or DIALER_DATABASE_URL); default: SQLite file var/dialer.sqlite3.")
 @click.pass_context
 def main(ctx: click.Context, config_path: str | None, db_url: str | None) -> None:
     """Compliance-first predictive dialer and collection voice robot for Asterisk."""
@@ -23,6 +26,10 @@ def main(ctx: click.Context, config_path: str | None, db_url: str | None) -> Non
     ctx.obj["config_path"] = config_path
     ctx.obj["db_url"] = db_url
 
+
+main.add_command(db)
+main.add_command(campaign)
+main.add_command(dnc)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

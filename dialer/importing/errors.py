@@ -23,7 +23,8 @@ class RowError:
 class ImportRejected(Exception):
     """Atomic import refused: the file has bad rows and nothing was written."""
 
-    def __init__(self, errors: list[RowError], rows: int) -> None:
-        super().__init__(f"{len(errors)} bad row(s) of {rows}; nothing imported")
+    def __init__(self, errors: list[RowError], *, bad_rows: int, rows: int) -> None:
+        super().__init__(f"{len(errors)} error(s) in {bad_rows} of {rows} row(s); nothing imported")
         self.errors = errors
+        self.bad_rows = bad_rows
         self.rows = rows

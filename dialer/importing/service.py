@@ -20,7 +20,7 @@ from dialer.importing.accounts import ImportContext, ParsedAccount, parse_accoun
 from dialer.importing.errors import FileProblem, ImportRejected, RowError
 from dialer.importing.mapping import ACCOUNT_FIELDS, DNC_FIELDS, Field, load_mapping
 from dialer.importing.phones import PhoneError, normalise
-from dialer.importing.reader import Row, read_table
+from dialer.importing.reader import Row, open_table
 from dialer.importing.writer import write_accounts
 
 # Parsing phone numbers costs ~30 µs each; big files are parsed on all cores.
@@ -64,30 +64,28 @@ def import_accounts(factory: sessionmaker[Session], *, campaign_name: str, path:
             raise FileProblem(f"campaign {campaign_name!r} does not exist (dialer campaign create ...)")
         campaign_id, language = campaign.id, campaign.language
     mapping = load_mapping(options.mapping_file, ACCOUNT_FIELDS)
-    header, rows = read_table(path)
-    _check_header(path, header, mapping, ACCOUNT_FIELDS)
     ctx = ImportContext(file=path.name, region=options.region, currency=options.currency,
                         language=language, today=now.date())
-
     report = ImportReport(file=str(path))
     good: list[ParsedAccount] = []
     bad_rows: list[tuple[Row, list[RowError]]] = []
     seen: dict[str, int] = {}
-    for (line, raw), result in _parse_all(rows, mapping, ctx, options.workers):
-        report.rows += 1
-        if isinstance(result, list):
-            bad_rows.append(((line, raw), result))
-            continue
-        if (first := seen.get(result.account_id)) is not None:
-            bad_rows.append(((line, raw), [RowError(ctx.file, line, mapping["account_id"],
-                                                    f"duplicate account id (first on line {first})")]))
-            continue
-        seen[result.account_id] = line
-        good.append(result)
+    with open_table(path) as (header, rows):
+        _check_header(path, header, mapping, ACCOUNT_FIELDS)
+        for (line, raw), result in _parse_all(rows, mapping, ctx, options.workers):
+            report.rows += 1
+            if isinstance(result, list):
+                bad_rows.append(((line, raw), result))
+            elif (first := seen.get(result.account_id)) is not None:
+                bad_rows.append(((line, raw), [RowError(ctx.file, line, mapping["account_id"],
+                                                        f"duplicate account id (first on line {first})")]))
+            else:
+                seen[result.account_id] = line
+                good.append(result)
     report.errors = [e for _, errors in bad_rows for e in errors]
     report.rejected = len(bad_rows)
     if bad_rows and not options.skip_invalid:
-        raise ImportRejected(report.errors, report.rows)
+        raise ImportRejected(report.errors, bad_rows=report.rejected, rows=report.rows)
     if bad_rows:
         report.rejects_file = str(_write_rejects(options.rejects_file or _rejects_path(path), header,
                                                  bad_rows))
@@ -107,20 +105,20 @@ def import_accounts(factory: sessionmaker[Session], *, campaign_name: str, path:
 def import_dnc(factory: sessionmaker[Session], *, path: Path, campaign_name: str | None,
                options: ImportOptions, clock: Clock) -> ImportReport:
     mapping = load_mapping(options.mapping_file, DNC_FIELDS)
-    header, rows = read_table(path)
-    _check_header(path, header, mapping, DNC_FIELDS)
     report = ImportReport(file=str(path))
     numbers: dict[str, str | None] = {}
-    for line, raw in rows:
-        report.rows += 1
-        text = raw.get(mapping["phone"], "").strip()
-        try:
-            numbers[normalise(text, region=options.region).e164] = raw.get(mapping["reason"]) or None
-        except PhoneError as exc:
-            report.errors.append(RowError(path.name, line, mapping["phone"], str(exc)))
+    with open_table(path) as (header, rows):
+        _check_header(path, header, mapping, DNC_FIELDS)
+        for line, raw in rows:
+            report.rows += 1
+            text = raw.get(mapping["phone"], "").strip()
+            try:
+                numbers[normalise(text, region=options.region).e164] = raw.get(mapping["reason"]) or None
+            except PhoneError as exc:
+                report.errors.append(RowError(path.name, line, mapping["phone"], str(exc)))
     report.rejected = len(report.errors)
     if report.errors and not options.skip_invalid:
-        raise ImportRejected(report.errors, report.rows)
+        raise ImportRejected(report.errors, bad_rows=report.rejected, rows=report.rows)
     with transaction(factory) as session:
         campaign_id = _campaign_id(session, campaign_name)
         present = set(session.scalars(select(DncEntry.e164).where(
