@@ -96,4 +96,5 @@ class ConsentKind(str, enum.Enum):
     WIDEN_WINDOW = "widen_window"    # debtor agreed to be called outside the quiet hours
     DIRECT_CALL = "direct_call"      # prior consent to a call (us 1006.14(b)(3) exclusion)
     AUTODIALER = "autodialer"        # consent to automated / artificial-voice calls
+    INCONVENIENT_TIME = "inconvenient_time"  # consumer-named time not to call (Reg F 1006.6(b))
     REVOKED = "revoked"

@@ -187,7 +187,7 @@ class Attempt(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
     debtor_id: Mapped[int] = mapped_column(ForeignKey("debtors.id"))
     contact_id: Mapped[int] = mapped_column(ForeignKey("phone_contacts.id"))
     e164: Mapped[str] = mapped_column(String(20))
@@ -290,7 +290,7 @@ class ConsentRecord(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     debtor_id: Mapped[int] = mapped_column(ForeignKey("debtors.id"), index=True)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("phone_contacts.id"))
-    kind: Mapped[ConsentKind] = mapped_column(value_enum(ConsentKind))
+    kind: Mapped[ConsentKind] = mapped_column(value_enum(ConsentKind, 24))
     window_start: Mapped[str | None] = mapped_column(String(5))  # HH:MM local, for WIDEN_WINDOW
     window_end: Mapped[str | None] = mapped_column(String(5))
     valid_from: Mapped[datetime] = mapped_column(default=utcnow)

@@ -153,7 +153,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('debtor_id', sa.Integer(), nullable=False),
     sa.Column('contact_id', sa.Integer(), nullable=True),
-    sa.Column('kind', sa.Enum('widen_window', 'direct_call', 'autodialer', 'revoked', name='consentkind', native_enum=False, length=16), nullable=False),
+    sa.Column('kind', sa.Enum('widen_window', 'direct_call', 'autodialer', 'revoked', 'inconvenient_time', name='consentkind', native_enum=False, length=24), nullable=False),
     sa.Column('window_start', sa.String(length=5), nullable=True),
     sa.Column('window_end', sa.String(length=5), nullable=True),
     sa.Column('valid_from', sa.DateTime(timezone=True), nullable=False),
@@ -243,6 +243,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_attempts_contact_placed', ['contact_id', 'placed_at'], unique=False)
         batch_op.create_index('ix_attempts_debtor_placed', ['debtor_id', 'placed_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_attempts_state'), ['state'], unique=False)
+        batch_op.create_index(batch_op.f('ix_attempts_account_id'), ['account_id'], unique=False)
 
     op.create_table('payments',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -344,6 +345,7 @@ def downgrade() -> None:
 
     op.drop_table('payments')
     with op.batch_alter_table('attempts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_attempts_account_id'))
         batch_op.drop_index(batch_op.f('ix_attempts_state'))
         batch_op.drop_index('ix_attempts_debtor_placed')
         batch_op.drop_index('ix_attempts_contact_placed')
