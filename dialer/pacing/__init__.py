@@ -1,0 +1,1 @@
+"""Pacing: queueing math, estimators from observable events, and the pacers of every dialing mode."""

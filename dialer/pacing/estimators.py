@@ -1,0 +1,242 @@
+"""Estimators that learn the call population from observable events only, with forgetting.
+
+Each estimator is a decayed histogram on a 1-second grid: every observation adds weight 1 and all
+weight decays with time constant `memory_s`, so a drifting answer mix is followed within a few time
+constants while a steady one is estimated from thousands of calls (PACING.md, "Building blocks").
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from dialer.pacing.snapshot import Counters, DialResult, ResolvedDial
+
+RESULTS: tuple[DialResult, ...] = tuple(DialResult)
+_LIVE = RESULTS.index(DialResult.LIVE)
+
+
+class _Decay:
+    """Shared bookkeeping for time-decayed weights."""
+
+    def __init__(self, memory_s: float) -> None:
+        if memory_s <= 0:
+            raise ValueError("memory must be positive")
+        self.memory_s = memory_s
+        self._last: float | None = None
+
+    def factor(self, now: float) -> float:
+        if self._last is None or now <= self._last:
+            self._last = now if self._last is None else self._last
+            return 1.0
+        dt, self._last = now - self._last, now
+        return math.exp(-dt / self.memory_s)
+
+
+class OutcomeModel:
+    """Joint distribution of (how a dial resolves, after how many seconds of ringing).
+
+    From it: live/machine/busy/no-answer probabilities, the answer-delay distribution of live calls,
+    and for a call that has already rung `e` seconds the chance it turns live in each coming second
+    (conditioning on survival matters: a call ringing for 20 s is most likely a no-answer).
+    """
+
+    def __init__(self, *, memory_s: float = 900.0, max_ring_s: int = 90) -> None:
+        self._decay = _Decay(memory_s)
+        self.max_ring_s = max_ring_s
+        self.weights = np.zeros((len(RESULTS), max_ring_s + 1))
+
+    def observe(self, now: float, resolved: tuple[ResolvedDial, ...]) -> None:
+        f = self._decay.factor(now)
+        if f != 1.0:
+            self.weights *= f
+        for dial in resolved:
+            b = min(int(dial.ring_seconds), self.max_ring_s)
+            self.weights[RESULTS.index(dial.result), b] += 1.0
+
+    @property
+    def effective_dials(self) -> float:
+        return float(self.weights.sum())
+
+    @property
+    def effective_lives(self) -> float:
+        return float(self.weights[_LIVE].sum())
+
+    def probability(self, result: DialResult) -> float:
+        total = self.effective_dials
+        return float(self.weights[RESULTS.index(result)].sum() / total) if total else 0.0
+
+    def live_by(self, horizon: int) -> np.ndarray:
+        """For a dial placed now: P(it is live and has answered within t s), t = 0..horizon-1."""
+        total = self.effective_dials
+        live = np.zeros(horizon)
+        if total == 0:
+            return live
+        cum = np.cumsum(self.weights[_LIVE]) / total
+        n = min(horizon, len(cum))
+        live[:n] = cum[:n]
+        live[n:] = cum[-1]
+        return live
+
+    def live_arrivals(self, elapsed: np.ndarray, horizon: int) -> np.ndarray:
+        """Per ringing call (rows) P(it answers live within t more seconds), t = 0..horizon-1."""
+        if len(elapsed) == 0 or self.effective_dials == 0:
+            return np.zeros((len(elapsed), horizon))
+        size = self.max_ring_s + 1 + horizon + 1
+        live = np.zeros(size)
+        live[: self.max_ring_s + 1] = self.weights[_LIVE]
+        everything = np.zeros(size)
+        everything[: self.max_ring_s + 1] = self.weights.sum(axis=0)
+        live_cum = np.concatenate(([0.0], np.cumsum(live)))
+        survival = everything[::-1].cumsum()[::-1]     # weight resolving at or after each bin
+        e = np.minimum(elapsed.astype(int), self.max_ring_s)
+        still = survival[e]
+        idx = e[:, None] + np.arange(1, horizon + 1)[None, :]
+        got = live_cum[idx] - live_cum[e][:, None]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = np.where(still[:, None] > 0, got / still[:, None], 0.0)
+        return np.clip(out, 0.0, 1.0)
+
+
+class DurationModel:
+    """Distribution of a duration (talk or wrap-up) with its residual life given the elapsed time.
+
+    Issabel's pacer uses the unconditional distribution for "likely to finish"; conditioning on
+    elapsed time is what makes a long call's end predictable (PACING.md, "Others").
+    """
+
+    def __init__(self, *, memory_s: float = 3600.0, max_s: int = 3600) -> None:
+        self._decay = _Decay(memory_s)
+        self.max_s = max_s
+        self.weights = np.zeros(max_s + 1)
+        self._cdf: np.ndarray | None = None
+
+    def observe(self, now: float, durations: tuple[float, ...]) -> None:
+        f = self._decay.factor(now)
+        if f != 1.0:
+            self.weights *= f
+        for d in durations:
+            self.weights[min(int(d), self.max_s)] += 1.0
+        if durations or f != 1.0:
+            self._cdf = None
+
+    @property
+    def effective_samples(self) -> float:
+        return float(self.weights.sum())
+
+    @property
+    def mean(self) -> float:
+        total = self.weights.sum()
+        if total == 0:
+            return 0.0
+        return float((self.weights * (np.arange(self.max_s + 1) + 0.5)).sum() / total)
+
+    def cdf_grid(self) -> np.ndarray:
+        """P(duration < b) for b = 0..max_s+1."""
+        if self._cdf is None:
+            total = self.weights.sum()
+            cum = np.concatenate(([0.0], np.cumsum(self.weights)))
+            self._cdf = cum / total if total else cum
+        return self._cdf
+
+    def residual_pmf(self, elapsed: np.ndarray, horizon: int) -> np.ndarray:
+        """Rows: P(the activity ends in second s from now | it has lasted `elapsed`), s < horizon."""
+        n = len(elapsed)
+        if n == 0:
+            return np.zeros((0, horizon))
+        cdf = self.cdf_grid()
+        padded = np.concatenate((cdf, np.full(horizon + 1, cdf[-1] if self.weights.sum() else 0.0)))
+        e = np.minimum(elapsed.astype(int), self.max_s)
+        idx = e[:, None] + np.arange(horizon + 1)[None, :]
+        cum = padded[idx]
+        remaining = 1.0 - cum[:, 0]
+        pmf = np.diff(cum, axis=1)
+        beyond = remaining <= 1e-3
+        with np.errstate(invalid="ignore", divide="ignore"):
+            pmf = np.where(beyond[:, None], 0.0, pmf / np.where(beyond, 1.0, remaining)[:, None])
+        if beyond.any():
+            # Past everything observed: fall back to a memoryless tail with the observed mean.
+            mean = max(self.mean, 1.0)
+            tail = np.diff(1.0 - np.exp(-np.arange(horizon + 1) / mean))
+            pmf[beyond] = tail
+        return pmf
+
+    def cdf_within(self, horizon: int) -> np.ndarray:
+        """Unconditional P(duration ≤ t) for t = 0..horizon-1."""
+        cdf = self.cdf_grid()
+        out = np.ones(horizon)
+        n = min(horizon, len(cdf) - 1)
+        out[:n] = cdf[1 : n + 1]
+        return out
+
+
+def agents_free_by(talk: DurationModel, wrap: DurationModel, talking: np.ndarray,
+                   wrapping: np.ndarray, horizon: int) -> np.ndarray:
+    """Rows: P(busy agent is ready again within t s), t = 0..horizon-1; talkers then wrappers.
+
+    A talking agent is free after the residual talk plus a whole wrap-up: the convolution of the
+    residual-talk pmf with the wrap-up cdf.
+    """
+    wrap_cdf = wrap.cdf_within(horizon) if wrap.effective_samples else np.ones(horizon)
+    rows = []
+    if len(talking):
+        pmf = talk.residual_pmf(talking, horizon)
+        lag = np.arange(horizon)[None, :] - np.arange(horizon)[:, None]
+        toeplitz = np.where(lag >= 0, wrap_cdf[np.clip(lag, 0, horizon - 1)], 0.0)
+        rows.append(np.clip(pmf @ toeplitz, 0.0, 1.0))
+    if len(wrapping):
+        rows.append(np.clip(np.cumsum(wrap.residual_pmf(wrapping, horizon), axis=1), 0.0, 1.0))
+    if not rows:
+        return np.zeros((0, horizon))
+    return np.vstack(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class WindowCount:
+    lives: int
+    abandons: int
+    span_s: float        # how much of the window has data
+
+    @property
+    def rate(self) -> float:
+        return self.abandons / self.lives if self.lives else 0.0
+
+
+class RollingAbandonment:
+    """Abandoned ÷ live answers over trailing windows, from the running counters of each tick."""
+
+    def __init__(self, *, keep_s: float = 3600.0) -> None:
+        self.keep_s = keep_s
+        self._ticks: deque[tuple[float, int, int]] = deque()
+        self._first: float | None = None
+        self._last = Counters()
+        self._lives = 0
+        self._abandons = 0
+
+    def record(self, now: float, counters: Counters) -> None:
+        if self._first is None:
+            self._first = now
+            self._last = counters
+        d_live = counters.live_answers - self._last.live_answers
+        d_ab = counters.abandons - self._last.abandons
+        self._last = counters
+        if d_live or d_ab:
+            self._ticks.append((now, d_live, d_ab))
+            self._lives += d_live
+            self._abandons += d_ab
+        while self._ticks and self._ticks[0][0] <= now - self.keep_s:
+            _, lv, ab = self._ticks.popleft()
+            self._lives -= lv
+            self._abandons -= ab
+
+    def trailing(self, now: float) -> WindowCount:
+        """The window of `keep_s` seconds ending now."""
+        span = 0.0 if self._first is None else min(self.keep_s, now - self._first)
+        return WindowCount(self._lives, self._abandons, span)
+
+    @property
+    def overall(self) -> WindowCount:
+        return WindowCount(self._last.live_answers, self._last.abandons, 0.0)

@@ -1,0 +1,1 @@
+"""Discrete-event simulator: the same pacers on a simulated clock and a seeded call population."""
