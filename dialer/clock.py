@@ -47,3 +47,14 @@ def ensure_utc(instant: datetime) -> datetime:
     if instant.tzinfo is None:
         raise ValueError(f"naive datetime {instant!r}: pass an aware datetime (UTC)")
     return instant.astimezone(timezone.utc)
+
+
+@dataclass
+class OffsetClock:
+    """Real time shifted by a fixed offset: a rehearsal of a campaign at another hour of the day,
+    with time still flowing (used by the demo and multi-process tests)."""
+
+    offset: timedelta
+
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc) + self.offset

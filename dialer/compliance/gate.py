@@ -66,12 +66,12 @@ class CallGate:
                voice: str | None = None) -> GateResult:
         """Decide one dial; on allow, the attempt row exists (state `decided`) and a permit is returned."""
         with self._sessions() as session, session.begin():
-            now = self._clock.now()
-            loaded = _load(session, target, now)
+            loaded = _load(session, target, self._clock)
+            now = self._clock.now() if isinstance(loaded, Decision) else loaded[3]
             if isinstance(loaded, Decision):
                 _audit(session, self._node, target, loaded, None, now)
                 return GateResult(loaded)
-            campaign, contact, request = loaded
+            campaign, contact, request, now = loaded
             request = _with_budget(request, self._budget(campaign.id, now))
             profile = self._profile_for(campaign)
             if campaign.state is not CampaignState.RUNNING:
@@ -103,7 +103,7 @@ class CallGate:
 
 
 def _load(session: Session, target: DialTarget,
-          now: datetime) -> tuple[Campaign, PhoneContact, DialRequest] | Decision:
+          clock: Clock) -> tuple[Campaign, PhoneContact, DialRequest, datetime] | Decision:
     contact = session.get(PhoneContact, target.contact_id)
     account = session.get(Account, target.account_id)
     campaign = session.get(Campaign, target.campaign_id)
@@ -111,6 +111,9 @@ def _load(session: Session, target: DialTarget,
         return Decision(False, None, None, "unknown or mismatched campaign/account/contact")
     # The serialisation point: all decisions for one debtor take turns (see module docstring).
     session.execute(select(Debtor.id).where(Debtor.id == contact.debtor_id).with_for_update())
+    # Read the clock only once the lock is held: a decision must be judged at the instant it is
+    # made, after every earlier decision and call end for this debtor has committed.
+    now = clock.now()
     history = _history(session, contact.debtor_id, now)
     on_dnc = session.scalar(select(func.count(DncEntry.id)).where(
         DncEntry.e164 == contact.e164,
@@ -140,7 +143,7 @@ def _load(session: Session, target: DialTarget,
         debtor_numbers_all_invalid=bool(own_numbers) and not any(valid for valid, _ in own_numbers),
         history=history,
     )
-    return campaign, contact, request
+    return campaign, contact, request, now
 
 
 def _history(session: Session, debtor_id: int, now: datetime) -> tuple[PastAttempt, ...]:
