@@ -68,6 +68,8 @@ def plan_originate(authority: PermitAuthority, permit: DialPermit, *, now: datet
     Order matters: the floor is checked before redeeming, so a programming error (too short a ring
     time) does not burn the permit; everything after the redeem cannot fail.
     """
+    if not isinstance(permit, DialPermit):
+        authority.redeem(permit, now=now)   # raises PermitRejected("no gate permit")
     ring = permit.ring_timeout_s if ring_timeout_s is None else ring_timeout_s
     if ring < permit.ring_timeout_s:
         raise RingTimeoutTooShort(

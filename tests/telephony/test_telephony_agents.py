@@ -1,0 +1,68 @@
+"""Queue members' states from AMI queue events (dialer/telephony/agents.py)."""
+
+from datetime import datetime, timedelta, timezone
+
+from dialer.telephony.agents import AgentBoard, AgentState
+
+T0 = datetime(2026, 11, 22, 15, 0, tzinfo=timezone.utc)
+
+
+def status(board, at, **kw):
+    headers = {"Queue": "collections", "MemberName": "agent1", "Interface": "PJSIP/agent1",
+               "Paused": "0", "InCall": "0", "Status": "1", "Wrapuptime": "5", **kw}
+    board.apply("QueueMemberStatus", headers, at=at)
+
+
+def state(board, at):
+    (view,) = board.snapshot(at).agents
+    return view
+
+
+def test_given_an_unregistered_softphone_then_unavailable_and_not_counted_logged_in():
+    board = AgentBoard()
+    status(board, T0, Status="5")
+    assert state(board, T0).state is AgentState.UNAVAILABLE
+    assert board.snapshot(T0).logged_in == 0
+
+
+def test_given_a_registered_idle_agent_then_free():
+    board = AgentBoard()
+    status(board, T0)
+    assert board.snapshot(T0).free == 1
+
+
+def test_given_a_call_offered_then_ringing_then_in_call_with_talk_time():
+    board = AgentBoard()
+    status(board, T0)
+    board.apply("AgentCalled", {"Queue": "collections", "Interface": "PJSIP/agent1"}, at=T0)
+    assert state(board, T0 + timedelta(seconds=1)).state is AgentState.RINGING
+    board.apply("AgentConnect", {"Queue": "collections", "Interface": "PJSIP/agent1"},
+                at=T0 + timedelta(seconds=2))
+    view = state(board, T0 + timedelta(seconds=32))
+    assert view.state is AgentState.IN_CALL and view.elapsed_s == 30
+
+
+def test_given_a_completed_call_then_wrap_up_until_the_wrapuptime_passes():
+    board = AgentBoard()
+    status(board, T0)
+    board.apply("AgentConnect", {"Queue": "collections", "Interface": "PJSIP/agent1"}, at=T0)
+    board.apply("AgentComplete", {"Queue": "collections", "Interface": "PJSIP/agent1"},
+                at=T0 + timedelta(seconds=60))
+    assert state(board, T0 + timedelta(seconds=62)).state is AgentState.WRAP_UP
+    assert state(board, T0 + timedelta(seconds=66)).state is AgentState.FREE
+
+
+def test_given_a_paused_agent_then_paused_whatever_the_device():
+    board = AgentBoard()
+    status(board, T0, Paused="1")
+    assert state(board, T0).state is AgentState.PAUSED
+    board.apply("QueueMemberPause", {"Queue": "collections", "Interface": "PJSIP/agent1",
+                                     "Paused": "0"}, at=T0)
+    assert state(board, T0).state is AgentState.FREE
+
+
+def test_given_a_removed_member_then_gone():
+    board = AgentBoard()
+    status(board, T0)
+    board.apply("QueueMemberRemoved", {"Queue": "collections", "Interface": "PJSIP/agent1"}, at=T0)
+    assert board.snapshot(T0).agents == ()
