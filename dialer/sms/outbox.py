@@ -26,8 +26,8 @@ from dialer.db.session import transaction
 from dialer.domain import SmsStatus
 from dialer.sms.gateway import Gateway, OutgoingSms, SmsGatewayError
 from dialer.sms.triggers import PlannedSms
-from dialer.sms.window import SendingWindow
 from dialer.sms.webhook import DeliveryReport
+from dialer.sms.window import SendingWindow
 
 RETRY_AFTER = timedelta(minutes=10)
 

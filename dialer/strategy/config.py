@@ -188,7 +188,8 @@ def _reject_unknown(data: Mapping[str, Any], allowed: set[str], key: str) -> Non
     for name in data:
         if name not in allowed:
             where = f"{key}.{name}" if key else str(name)
-            raise StrategyConfigError(where, f"unknown setting (allowed: {', '.join(sorted(allowed))})")
+            allowed_list = ", ".join(sorted(allowed))
+            raise StrategyConfigError(where, f"unknown setting (allowed: {allowed_list})")
 
 
 def _text(value: Any, key: str) -> str:

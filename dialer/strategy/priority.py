@@ -227,7 +227,8 @@ def oldest_first(candidates: Iterable[Candidate]) -> list[Candidate]:
 def best_times_to_call(tally: AnswerTally, prior: PopulationPrior, zone: str, now: datetime, *,
                        horizon_hours: int = 24, window_start: time = time(8),
                        window_end: time = time(21),
-                       basis: HourBasis = HourBasis.HOUR_OF_WEEK) -> Sequence[tuple[datetime, float]]:
+                       basis: HourBasis = HourBasis.HOUR_OF_WEEK
+                       ) -> Sequence[tuple[datetime, float]]:
     """Local hour starts in the next `horizon_hours` inside the window, best answer chance first.
 
     The window here is the campaign's own preference (e.g. 08:00–21:00, inside the legal

@@ -1,4 +1,4 @@
-"""Disposition rules in the Wombat Dialer style: outcome → retry after N minutes, max attempts, move.
+"""Disposition rules in the Wombat Dialer style: outcome → retry after N minutes, at most M times.
 
 Wombat's reschedule rules (status → retry after N seconds, at most M times) are the cleanest retry
 model around (reference/PACING.md); we add the collection moves the seeds need: move to another
@@ -85,7 +85,8 @@ class RetryRules:
     def overridden(self, changes: Mapping[Disposition, RetryRule],
                    max_attempts_in_stage: int | None = None) -> RetryRules:
         merged = {**self.by_disposition, **changes}
-        limit = self.max_attempts_in_stage if max_attempts_in_stage is None else max_attempts_in_stage
+        limit = (self.max_attempts_in_stage if max_attempts_in_stage is None
+                 else max_attempts_in_stage)
         return RetryRules(by_disposition=merged, max_attempts_in_stage=limit)
 
 

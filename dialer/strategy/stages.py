@@ -37,7 +37,7 @@ class VoicePolicy:
     alternate_on_redial: bool = False
 
     def voice_for(self, connected_unpaid_calls: int) -> str:
-        """`connected_unpaid_calls`: earlier calls in which the debtor was reached and still owes."""
+        """`connected_unpaid_calls`: earlier calls that reached the debtor, who still owes."""
         if not self.alternate_on_redial:
             return self.voices[0]
         return self.voices[connected_unpaid_calls % len(self.voices)]
@@ -156,7 +156,7 @@ def stage_for(account: AccountStanding, today: date, plan: StagePlan) -> Stage |
 
 class StageMove(str, enum.Enum):
     ENTERED = "entered"
-    MOVED = "moved"                 # usually ahead; back when a partial payment drops the amount band
+    MOVED = "moved"                 # usually ahead; back if a partial payment drops the amount band
     LEFT_PAID = "left_paid"
     LEFT_NOT_DUE = "left_not_due"   # e.g. the due date was moved by a restructuring
 

@@ -14,7 +14,8 @@ from dialer.domain import SmsStatus
 from dialer.sms.gateway import FileGateway, LogGateway, OutgoingSms, SmsGatewayError
 from dialer.sms.webhook import HttpWebhookGateway, parse_delivery_report
 
-MESSAGE = OutgoingSms(message_id="42", to_e164="+8613800138000", body="【示例银行】您好", sender="95500")
+MESSAGE = OutgoingSms(message_id="42", to_e164="+8613800138000", body="【示例银行】您好",
+                      sender="95500")
 
 
 class _SmsService(BaseHTTPRequestHandler):

@@ -67,7 +67,8 @@ async def test_given_a_long_chinese_text_when_sending_then_ucs2_parts_with_udh_a
     assert receipt.status is SmsStatus.SENT
     parts = logged(log)
     assert len(parts) == 3
-    assert all(coding == "8" and esm_class == "64" for _, coding, esm_class, _ in parts)  # UCS2+UDHI
+    # data_coding 8 = UCS2, esm_class 0x40 = UDHI (concatenation header present)
+    assert all(coding == "8" and esm_class == "64" for _, coding, esm_class, _ in parts)
     # strip each 6-byte concatenation header and reassemble the UTF-16BE text
     reassembled = b"".join(bytes.fromhex(body)[6:] for *_, body in parts).decode("utf-16-be")
     assert reassembled == text

@@ -96,7 +96,7 @@ def test_given_a_simulated_campaign_week_then_each_seed_trigger_fires_once_in_da
     assert sent[0][1] == utc(3, 0)                # 08:00 the next morning
 
 
-def test_given_an_account_imported_at_9_dpd_then_only_the_most_severe_text_goes_and_others_are_superseded():
+def test_given_an_account_imported_at_9_dpd_then_only_the_most_severe_text_goes():
     state = _state(dpd=9, completed_calls=1)
     result = plan_sms(state, ["first_call_unpaid", "suspension_notice", "legal_reminder"],
                       now=utc(2, 3), window=SHANGHAI, caps=NO_CAPS)

@@ -35,7 +35,7 @@ def test_given_the_default_ladder_when_staging_by_dpd_then_seed_001_bands_apply(
     assert stage is not None and stage.name == expected
 
 
-def test_given_the_default_ladder_then_final_stage_goes_to_agents_and_early_stages_alternate_voices():
+def test_given_the_default_ladder_then_final_goes_to_agents_and_early_stages_alternate_voices():
     plan = default_stage_plan()
     assert plan.named("final").handler is Handler.AGENT
     reminder = plan.named("reminder")
