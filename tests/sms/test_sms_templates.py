@@ -88,8 +88,12 @@ def test_given_the_shipped_templates_when_linted_then_no_forbidden_content(facts
     assert lint_catalog(only, facts) == []
 
 
-def test_given_a_threatening_template_when_linted_then_the_lint_flags_it():
-    threat = SmsTemplate("bad", "en-US", "{creditor}: pay {amount_due} today or we will have you "
-                         "arrested and tell your employer.")
-    catalog = type(default_catalog())({("bad", "en-US"): threat})
-    assert lint_catalog(catalog, US_FACTS) != []
+@pytest.mark.parametrize(("language", "text", "facts"), [
+    ("en-US", "{creditor}: pay {amount_due} today or we will have you arrested and tell your "
+              "employer.", US_FACTS),
+    ("zh-CN", "【{creditor}】老赖请注意：今天不还{amount_due}，我们将上门催收。", ZH_FACTS),
+])
+def test_given_a_threatening_template_when_linted_then_the_lint_flags_it(language, text, facts):
+    catalog = type(default_catalog())({("bad", language): SmsTemplate("bad", language, text)})
+    problems = lint_catalog(catalog, facts)
+    assert problems and all(name == "bad" for name, _, _ in problems)
