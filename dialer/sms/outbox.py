@@ -25,7 +25,8 @@ from dialer.db.models import Account, PhoneContact, SmsMessage
 from dialer.db.session import transaction
 from dialer.domain import SmsStatus
 from dialer.sms.gateway import Gateway, OutgoingSms, SmsGatewayError
-from dialer.sms.triggers import PlannedSms
+from dialer.sms.templates import BillFacts, TemplateCatalog, render
+from dialer.sms.triggers import PlannedSms, TriggerPlan
 from dialer.sms.webhook import DeliveryReport
 from dialer.sms.window import SendingWindow
 
@@ -50,6 +51,16 @@ def enqueue(session: Session, planned: PlannedSms, recipient: Recipient,
                      language=recipient.language, body=body, status=SmsStatus.QUEUED,
                      send_after=planned.send_at)
     return row if _insert_once(session, row) else None
+
+
+def queue_plan(session: Session, plan: TriggerPlan, recipient: Recipient, *,
+               catalog: TemplateCatalog, facts: BillFacts, now: datetime) -> SmsMessage | None:
+    """Write what `plan_sms` decided: the text to send (rendered now) and the superseded ones."""
+    record_superseded(session, recipient, plan.superseded, now)
+    if plan.send is None:
+        return None
+    body = render(catalog.get(plan.send.template, recipient.language), facts)
+    return enqueue(session, plan.send, recipient, body)
 
 
 def record_superseded(session: Session, recipient: Recipient, triggers: Iterable[str],

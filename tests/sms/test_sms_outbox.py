@@ -18,15 +18,18 @@ from dialer.sms.gateway import FileGateway, OutgoingSms, SendReceipt, SmsGateway
 from dialer.sms.outbox import (
     Recipient,
     enqueue,
+    queue_plan,
     fired_triggers,
     record_delivery,
     record_superseded,
     send_due,
     texts_to_debtor,
 )
-from dialer.sms.triggers import PlannedSms
+from dialer.money import Money
+from dialer.sms.templates import BillFacts, default_catalog
+from dialer.sms.triggers import PlannedSms, SmsAccountState, plan_sms
 from dialer.sms.webhook import DeliveryReport
-from dialer.sms.window import SendingWindow
+from dialer.sms.window import SendingWindow, SmsCaps
 
 NIGHT = datetime(2026, 3, 2, 14, 0, tzinfo=timezone.utc)      # 22:00 Shanghai
 MORNING = datetime(2026, 3, 3, 0, 0, tzinfo=timezone.utc)     # 08:00 Shanghai
@@ -167,3 +170,25 @@ async def test_given_a_gateway_outage_then_the_text_is_retried_later_and_deliver
         row = session.scalar(select(SmsMessage))
         assert (row.status, row.delivered_at, row.gateway_ref) == (SmsStatus.DELIVERED,
                                                                    clock.now(), "ref-1")
+
+
+def test_given_an_account_imported_at_9_dpd_when_the_plan_is_queued_then_one_text_and_two_markers(
+        sessions, recipient):
+    who, _ = recipient
+    facts = BillFacts(creditor="示例银行", account_tail="1001", amount_due=Money(123_450, "CNY"),
+                      minimum_payment=Money(20_000, "CNY"), dpd=9, due_date=date(2026, 3, 1),
+                      pay_how="示例银行App", contact_phone="95500")
+    for _ in range(2):   # the scheduler runs again: nothing new fires
+        with transaction(sessions) as session:
+            state = SmsAccountState(who.account_id, dpd=9, paid=False, completed_calls=1,
+                                    may_text=True, fired=fired_triggers(session, who.account_id))
+            plan = plan_sms(state, ["first_call_unpaid", "suspension_notice", "legal_reminder"],
+                            now=MORNING, window=window_for(("Asia/Shanghai",)),
+                            caps=SmsCaps(per_day=1, per_week=3))
+            queue_plan(session, plan, who, catalog=default_catalog(), facts=facts, now=MORNING)
+    with sessions() as session:
+        rows = session.scalars(select(SmsMessage).order_by(SmsMessage.id)).all()
+        assert [(r.trigger, r.status) for r in rows] == [
+            ("first_call_unpaid", SmsStatus.SUPPRESSED), ("suspension_notice", SmsStatus.SUPPRESSED),
+            ("legal_reminder", SmsStatus.QUEUED)]
+        assert "逾期9天" in rows[2].body and "1,234.50元" in rows[2].body
