@@ -14,18 +14,18 @@ from dialer.clock import FixedClock
 from dialer.db.models import Account, Debtor, PhoneContact, SmsMessage
 from dialer.db.session import transaction
 from dialer.domain import SmsStatus
+from dialer.money import Money
 from dialer.sms.gateway import FileGateway, OutgoingSms, SendReceipt, SmsGatewayError
 from dialer.sms.outbox import (
     Recipient,
     enqueue,
-    queue_plan,
     fired_triggers,
+    queue_plan,
     record_delivery,
     record_superseded,
     send_due,
     texts_to_debtor,
 )
-from dialer.money import Money
 from dialer.sms.templates import BillFacts, default_catalog
 from dialer.sms.triggers import PlannedSms, SmsAccountState, plan_sms
 from dialer.sms.webhook import DeliveryReport
@@ -189,6 +189,7 @@ def test_given_an_account_imported_at_9_dpd_when_the_plan_is_queued_then_one_tex
     with sessions() as session:
         rows = session.scalars(select(SmsMessage).order_by(SmsMessage.id)).all()
         assert [(r.trigger, r.status) for r in rows] == [
-            ("first_call_unpaid", SmsStatus.SUPPRESSED), ("suspension_notice", SmsStatus.SUPPRESSED),
+            ("first_call_unpaid", SmsStatus.SUPPRESSED),
+            ("suspension_notice", SmsStatus.SUPPRESSED),
             ("legal_reminder", SmsStatus.QUEUED)]
         assert "逾期9天" in rows[2].body and "1,234.50元" in rows[2].body
