@@ -12,6 +12,7 @@ from dialer import __version__
 from dialer.commands.campaign import campaign
 from dialer.commands.db import db
 from dialer.commands.dnc import dnc
+from dialer.commands.simulate import simulate
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -30,6 +31,7 @@ def main(ctx: click.Context, config_path: str | None, db_url: str | None) -> Non
 main.add_command(db)
 main.add_command(campaign)
 main.add_command(dnc)
+main.add_command(simulate)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

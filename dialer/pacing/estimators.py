@@ -240,3 +240,28 @@ class RollingAbandonment:
     @property
     def overall(self) -> WindowCount:
         return WindowCount(self._last.live_answers, self._last.abandons, 0.0)
+
+
+class DecayedAbandonment:
+    """Abandonment rate with exponential forgetting: the feedback signal of the predictive pacer.
+
+    A sliding window turns a single old abandon leaving the window into a jump in the signal; an
+    exponentially weighted rate changes smoothly, which keeps the integral loop from oscillating.
+    """
+
+    def __init__(self, *, memory_s: float = 2400.0) -> None:
+        self._decay = _Decay(memory_s)
+        self._last: Counters | None = None
+        self.lives = 0.0
+        self.abandons = 0.0
+
+    def record(self, now: float, counters: Counters) -> None:
+        f = self._decay.factor(now)
+        last = self._last or counters
+        self.lives = self.lives * f + (counters.live_answers - last.live_answers)
+        self.abandons = self.abandons * f + (counters.abandons - last.abandons)
+        self._last = counters
+
+    @property
+    def rate(self) -> float:
+        return self.abandons / self.lives if self.lives > 0 else 0.0

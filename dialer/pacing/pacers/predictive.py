@@ -22,6 +22,7 @@ import numpy as np
 from scipy.special import ndtr
 
 from dialer.pacing.estimators import (
+    DecayedAbandonment,
     DurationModel,
     OutcomeModel,
     RollingAbandonment,
@@ -58,10 +59,12 @@ class PredictivePacer(LimitedPacer):
                  hour_margin_z: float = 2.0, target: float | None = None, grace_s: int = 2,
                  horizon_s: int = 40, outcome_memory_s: float = 900.0,
                  duration_memory_s: float = 3600.0, min_dials: int = 150, min_lives: int = 20,
-                 min_talks: int = 15, feedback_gain: float = 1.0 / 1800.0,
-                 feedback_window_s: float = 1800.0, guard_fraction: float = 0.85,
-                 max_calls_per_tick: int = 400) -> None:
+                 min_talks: int = 15, feedback_gain: float = 1.0 / 3600.0,
+                 feedback_memory_s: float = 2400.0, guard_fraction: float = 0.85,
+                 model_bias: float = 0.35, max_calls_per_tick: int = 400,
+                 rule: str = "average") -> None:
         super().__init__()
+        self.rule = rule
         self.ceiling = ceiling
         self.overall_target = overall_target
         self.hour_margin_z = hour_margin_z
@@ -76,8 +79,11 @@ class PredictivePacer(LimitedPacer):
         self.talk = DurationModel(memory_s=duration_memory_s)
         self.wrap = DurationModel(memory_s=duration_memory_s, max_s=600)
         self.hour = RollingAbandonment(keep_s=3600.0)
-        self.feedback = RollingAbandonment(keep_s=feedback_window_s)
-        self.log_scale = 0.0        # integral term: τ = target · exp(log_scale)
+        self.feedback = DecayedAbandonment(memory_s=feedback_memory_s)
+        # Integral term: τ = target · exp(log_scale). It starts at the bias measured in simulation:
+        # each tick's forecast ignores the dials later ticks will add, so it under-counts by 2.5–3.5×.
+        self.log_scale = math.log(model_bias)
+        self._service_mean = 0.0
         self._last_now: float | None = None
         self.last_mode = "cold"
 
@@ -89,6 +95,7 @@ class PredictivePacer(LimitedPacer):
         self.wrap.observe(now, snapshot.recent.wrap_seconds)
         self.hour.record(now, self.counted(snapshot))
         self.feedback.record(now, self.counted(snapshot))
+        self._service_mean = self.talk.mean + self.wrap.mean
         dt = 0.0 if self._last_now is None else max(0.0, now - self._last_now)
         self._last_now = now
         self._integrate(snapshot, dt)
@@ -103,7 +110,7 @@ class PredictivePacer(LimitedPacer):
                 and self.talk.effective_samples >= self.min_talks)
 
     def lives_per_hour(self, snapshot: PacingSnapshot) -> float:
-        service = self.talk.mean + self.wrap.mean
+        service = self._service_mean
         return snapshot.active_agents * 3600.0 / service if service > 0 else 0.0
 
     def target(self, snapshot: PacingSnapshot) -> float:
@@ -113,7 +120,7 @@ class PredictivePacer(LimitedPacer):
                            overall=self.overall_target, z=self.hour_margin_z)
 
     def _integrate(self, snapshot: PacingSnapshot, dt: float) -> None:
-        window = self.feedback.trailing(snapshot.now)
+        window = self.feedback
         if dt == 0.0 or window.lives < 30 or not self.trustworthy:
             return
         goal = self.target(snapshot)
@@ -124,29 +131,35 @@ class PredictivePacer(LimitedPacer):
         self.log_scale = min(1.5, max(-3.0, self.log_scale + self.feedback_gain * dt * max(-2.0, error)))
 
     def tolerance(self, snapshot: PacingSnapshot) -> float:
-        return self.target(snapshot) * math.exp(self.log_scale)
+        return self.target(snapshot) * math.exp(self.log_scale) * self.hour_headroom(snapshot)
 
     # -- deciding -----------------------------------------------------------------------------
-    def hour_guard_tripped(self, snapshot: PacingSnapshot) -> bool:
-        """Would one more abandon put the trailing hour near the ceiling? Then dial progressively.
+    def hour_headroom(self, snapshot: PacingSnapshot) -> float:
+        """1 while the trailing hour has room under the ceiling, falling to 0 as the room runs out.
 
         The hour that is still filling up is judged on its projected lives: the regulator's window
-        that starts at the top of the shift will contain them.
+        that starts at the top of the shift will contain them. At 0 the pacer dials progressively:
+        one more abandon could put a rolling hour over the ceiling.
         """
         hour = self.hour.trailing(snapshot.now)
         projected = hour.lives + self.lives_per_hour(snapshot) * max(0.0, 3600.0 - hour.span_s) / 3600.0
-        return hour.abandons + 1 > self.guard_fraction * self.ceiling * projected
+        allowed = self.guard_fraction * self.ceiling * projected
+        spare = allowed - hour.abandons - 1.0
+        if spare <= 0:
+            return 0.0
+        return min(1.0, spare / max(1.0, 0.5 * allowed))
 
     def wanted(self, snapshot: PacingSnapshot) -> int:
         if not self.trustworthy:
             self.last_mode = "cold"
             return progressive_calls(snapshot)
-        if self.hour_guard_tripped(snapshot):
+        tolerance = self.tolerance(snapshot)
+        if tolerance <= 0:
             self.last_mode = "guard"
             return progressive_calls(snapshot)
         self.last_mode = "model"
         room = min(line_room(snapshot, per_agent_cap=self.per_agent_cap), self.max_calls_per_tick)
-        return max(progressive_calls(snapshot), self.model_calls(snapshot, room, self.tolerance(snapshot)))
+        return max(progressive_calls(snapshot), self.model_calls(snapshot, room, tolerance))
 
     def supply(self, snapshot: PacingSnapshot, horizon: int) -> tuple[float, np.ndarray, np.ndarray]:
         """(ready now, mean and variance of agents ready again within t + grace seconds)."""
@@ -182,7 +195,12 @@ class PredictivePacer(LimitedPacer):
         p_short = ndtr(-stock / np.sqrt(np.maximum(var, 1e-9)))
         abandons = waiting * p_short[:, 0] + (arrivals * p_short).sum(axis=1)
         answers = waiting + arr_mean[-1] + n[:, 0] * per_dial[-1]
-        ok = abandons <= tolerance * np.maximum(answers, 1e-9)
+        if self.rule == "marginal":
+            pmf = np.diff(np.concatenate(([0.0], per_dial)))
+            risk = (p_short * pmf).sum(axis=1) / max(per_dial[-1], 1e-9)
+            ok = risk <= tolerance
+        else:
+            ok = abandons <= tolerance * np.maximum(answers, 1e-9)
         if not ok[0]:
             return 0
         # ok is monotone in n up to noise: take the first failure.
