@@ -64,6 +64,23 @@ def day_wall_start(day: date) -> int:
 def offset_segments(zone_name: str, start_s: int, end_s: int) -> list[tuple[int, int, int]]:
     """[(seg_start, seg_end, offset)] covering [start_s, end_s) with a constant offset in each."""
     segments: list[tuple[int, int, int]] = []
+    for day in range(start_s // 86_400, (end_s - 1) // 86_400 + 1):
+        for lo, hi, off in _utc_day_segments(zone_name, day):
+            lo, hi = max(lo, start_s), min(hi, end_s)
+            if lo >= hi:
+                continue
+            if segments and segments[-1][2] == off and segments[-1][1] == lo:
+                segments[-1] = (segments[-1][0], hi, off)
+            else:
+                segments.append((lo, hi, off))
+    return segments
+
+
+@lru_cache(maxsize=65_536)
+def _utc_day_segments(zone_name: str, day: int) -> tuple[tuple[int, int, int], ...]:
+    """Offset segments of one UTC day, cached: zones and days repeat across decisions."""
+    start_s, end_s = day * 86_400, (day + 1) * 86_400
+    segments: list[tuple[int, int, int]] = []
     seg_start = start_s
     current = offset_at(zone_name, start_s)
     probe = start_s
@@ -84,7 +101,7 @@ def offset_segments(zone_name: str, start_s: int, end_s: int) -> list[tuple[int,
         segments.append((seg_start, hi, current))
         seg_start, current, probe = hi, offset_at(zone_name, hi), hi
     segments.append((seg_start, end_s, current))
-    return segments
+    return tuple(segments)
 
 
 def wall_to_utc(zone_name: str, wall_intervals: Iterable[Interval], start_s: int, end_s: int) -> list[Interval]:
@@ -154,15 +171,18 @@ def intersect(a: list[Interval], b: list[Interval]) -> list[Interval]:
 
 
 def subtract(a: list[Interval], b: list[Interval]) -> list[Interval]:
+    """a minus b, both sorted and disjoint (as `normalise` returns them), in one linear pass."""
     out: list[Interval] = []
+    j = 0
     for lo, hi in a:
-        cursor = lo
-        for b_lo, b_hi in b:
-            if b_hi <= cursor or b_lo >= hi:
-                continue
-            if b_lo > cursor:
-                out.append((cursor, b_lo))
-            cursor = max(cursor, b_hi)
+        while j < len(b) and b[j][1] <= lo:
+            j += 1
+        cursor, k = lo, j
+        while k < len(b) and b[k][0] < hi:
+            if b[k][0] > cursor:
+                out.append((cursor, b[k][0]))
+            cursor = max(cursor, b[k][1])
+            k += 1
         if cursor < hi:
             out.append((cursor, hi))
     return out

@@ -106,7 +106,8 @@ def evaluate(request: DialRequest, profile: PolicyProfile, now: datetime) -> Dec
     primary = max(denials, key=lambda d: (d.next_allowed_at is None,
                                           d.next_allowed_at or now, -RULES_BY_REASON[d.reason]))
     return Decision(False, primary.reason, earliest_all_clear(ctx, now, denials),
-                    "; ".join(f"{d.reason.value}: {d.detail}" for d in denials), tuple(denials))
+                    "; ".join(f"{d.reason.value}: {d.detail}" for d in denials), tuple(denials),
+                    consent_excluded=consent)
 
 
 def deny_all(ctx: RuleContext, at: datetime) -> list[Denial]:

@@ -94,16 +94,41 @@ def next_open(windows: CallingWindows, hours: ContactHours, after: datetime,
     """
     if closed_reason(windows, hours, after) is None:
         return after
+    if _never_open(windows, hours):
+        return None
     # Every boundary is a whole second, so a closed `after` is closed from its floor second on.
     start = lt.epoch(after)
-    chunk = _CHUNK_DAYS * 86_400
-    cursor = start
+    cursor, chunk_days = start, _CHUNK_DAYS
     while cursor < start + horizon_days * 86_400:
-        opening = open_intervals_s(windows, hours, cursor, cursor + chunk)
+        end = min(cursor + chunk_days * 86_400, start + horizon_days * 86_400)
+        opening = open_intervals_s(windows, hours, cursor, end)
         if opening:
             return lt.from_epoch(opening[0][0])
-        cursor += chunk
+        cursor, chunk_days = end, chunk_days * 4
     return None
+
+
+def _never_open(windows: CallingWindows, hours: ContactHours) -> bool:
+    """True when no time of day can ever be open (e.g. inconvenient times covering the window),
+    judged on seconds of the day alone, generously: agreements as if always valid."""
+    spans: list[lt.Interval] = []
+    for window in (*windows.weekdays, *windows.holidays.values()):
+        if window is not None:
+            spans.append((window.start_s, window.end_s))
+    if not spans:
+        return True
+    for agreement in hours.agreements:
+        spans += _day_parts(_secs(agreement.start), _secs(agreement.end))
+    blocked = [part for start, end in hours.inconvenient for part in _day_parts(_secs(start), _secs(end))]
+    return not lt.subtract(lt.normalise(spans), lt.normalise(blocked))
+
+
+def _day_parts(start: int, end: int) -> list[lt.Interval]:
+    if start < end:
+        return [(start, end)]
+    if start > end:
+        return [(start, 86_400), (0, end)]
+    return []
 
 
 def open_intervals(windows: CallingWindows, hours: ContactHours, start: datetime,
