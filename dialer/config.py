@@ -1,7 +1,7 @@
 """Settings, declared once: defaults, then a YAML file, then `DIALER_*` environment variables.
 
 Every key is declared in `SETTINGS` with its type and default; unknown keys and bad values fail at
-start-up with the key named (`telephony.ami_port: expected an integer, got 'abc'`). Secrets (the
+start-up with the key named (`ami.port: expected int, got 'abc'`). Secrets (the
 `*_password` keys) never have working defaults and are read only from the environment or from a
 file named by `<key>_file` (Docker/systemd secrets), never from the settings file itself.
 """
@@ -47,21 +47,24 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("profile.custom_file", str, "", "YAML file with custom policy profiles."),
     Setting("telephony.backend", str, "ari", "How to originate: ari or ami.", choices=("ari", "ami")),
     Setting("telephony.server_name", str, "asterisk-1", "Name of this Asterisk server in attempts."),
-    Setting("telephony.ari_url", str, "http://127.0.0.1:8088/ari", "ARI base URL."),
-    Setting("telephony.ari_app", str, "dialer", "Stasis application name."),
-    Setting("telephony.ari_user", str, "dialer", "ARI user."),
-    Setting("telephony.ari_password", str, None, "ARI password (env/file only).", secret=True),
-    Setting("telephony.ami_host", str, "127.0.0.1", "AMI host."),
-    Setting("telephony.ami_port", int, 5038, "AMI port.", check=_port),
-    Setting("telephony.ami_user", str, "dialer", "AMI user."),
-    Setting("telephony.ami_password", str, None, "AMI password (env/file only).", secret=True),
+    Setting("ari.url", str, "http://127.0.0.1:8088/ari", "ARI base URL."),
+    Setting("ari.app", str, "dialer", "Stasis application name."),
+    Setting("ari.user", str, "dialer", "ARI user."),
+    Setting("ari.password", str, None, "ARI password (env/file only).", secret=True),
+    Setting("ami.host", str, "127.0.0.1", "AMI host."),
+    Setting("ami.port", int, 5038, "AMI port.", check=_port),
+    Setting("ami.user", str, "dialer", "AMI user."),
+    Setting("ami.password", str, None, "AMI password (env/file only).", secret=True),
     Setting("telephony.channel_limit", int, 60, "Concurrent channels this Asterisk may carry.", check=_positive),
-    Setting("telephony.outbound_context", str, "dialer-outbound", "Dialplan context for originates."),
-    Setting("telephony.trunk", str, "PJSIP/{number}@carrier", "Dial string template for a number."),
+    Setting("telephony.dial", str, "",
+            "Dial string template, e.g. PJSIP/{number}@carrier; empty: the dialplan's default trunk."),
     Setting("fastagi.host", str, "127.0.0.1", "FastAGI bind address (loopback by default)."),
     Setting("fastagi.port", int, 4573, "FastAGI port.", check=_port),
     Setting("fastagi.allowed_hosts", str, "127.0.0.1", "Comma-separated Asterisk hosts allowed to connect."),
     Setting("pacer.tick_seconds", float, 1.0, "Pacer decision interval.", check=_positive),
+    Setting("daemon.node", str, "", "This daemon's name in attempts and audit; default: host name."),
+    Setting("daemon.grace_seconds", float, 60.0, "On SIGTERM, how long calls in progress may finish.",
+            check=_positive),
     Setting("metrics.port", int, 9464, "Prometheus metrics port (bound to loopback).", check=_port),
     Setting("log.mask_pii", bool, True, "Mask phone numbers and amounts in logs."),
     Setting("sms.gateway", str, "file", "SMS gateway: file, webhook or smpp.", choices=("file", "webhook", "smpp")),
@@ -72,7 +75,7 @@ _BY_KEY = {s.key: s for s in SETTINGS}
 
 
 class Settings:
-    """Validated settings; read with `settings["telephony.ami_port"]` or the typed properties."""
+    """Validated settings; read with `settings["ami.port"]` or the typed properties."""
 
     def __init__(self, values: Mapping[str, Any]) -> None:
         self._values = dict(values)

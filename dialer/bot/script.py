@@ -173,10 +173,14 @@ def parse_script(data: dict[str, Any], source: str = "<memory>") -> Script:
     for key in ("script", "language", "start", "prompts", "states"):
         if key not in data:
             raise ScriptError(f"{source}: missing top-level key '{key}'")
+    prompts = {str(k): str(v) for k, v in data["prompts"].items()}
+    if str(data["language"]).lower().startswith("zh"):
+        # Folded YAML lines leave spaces between Chinese characters; a TTS reads them as pauses.
+        prompts = {k: re.sub(r"(?<=[^\x00-\x7f])\s+(?=[^\x00-\x7f])", "", v) for k, v in prompts.items()}
     nodes = {str(n): _node(str(n), raw or {}, f"{source}: state '{n}'") for n, raw in data["states"].items()}
     global_rules = tuple(_rule(r, f"{source}: global[{i}]") for i, r in enumerate(data.get("global") or []))
     script = Script(name=str(data["script"]), language=str(data["language"]), start=str(data["start"]),
-                    prompts={str(k): str(v) for k, v in data["prompts"].items()}, nodes=nodes,
+                    prompts=prompts, nodes=nodes,
                     global_rules=global_rules, fallbacks=dict(data.get("fallbacks") or {}),
                     limits={"not_understood": 2, "silence": 2, **(data.get("limits") or {})},
                     checks=dict(data.get("checks") or {}), opt_out_key=str(data.get("opt_out_key", "9")),

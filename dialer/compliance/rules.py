@@ -300,7 +300,7 @@ def _seven_in_seven(ctx: RuleContext, at: datetime) -> Denial | None:
         today = lt.local_date(z, now_s)
         days = sorted((d for a in calls if (d := lt.local_date(z, lt.epoch(a.placed_at))) <= today), reverse=True)
         in_window = [d for d in days if d > today - timedelta(days=7)]
-        if len(in_window) >= cap:
+        if len(in_window) > cap:
             # the window [D-6, D] drops below cap once the cap-th most recent call leaves it
             reopen.append(lt.local_day_start(z, days[cap - 1] + timedelta(days=7)))
     if not reopen:

@@ -108,38 +108,46 @@ class DurationModel:
     elapsed time is what makes a long call's end predictable (PACING.md, "Others").
     """
 
-    def __init__(self, *, memory_s: float = 3600.0, max_s: int = 3600) -> None:
+    def __init__(self, *, memory_s: float = 3600.0, max_s: int = 3600, horizon_pad: int = 128) -> None:
         self._decay = _Decay(memory_s)
         self.max_s = max_s
+        self._pad = horizon_pad
         self.weights = np.zeros(max_s + 1)
+        self._total = 0.0
         self._cdf: np.ndarray | None = None
+        self._mean: float | None = None
 
     def observe(self, now: float, durations: tuple[float, ...]) -> None:
         f = self._decay.factor(now)
         if f != 1.0:
             self.weights *= f
+            self._total *= f
         for d in durations:
             self.weights[min(int(d), self.max_s)] += 1.0
-        if durations or f != 1.0:
+            self._total += 1.0
+        if durations:
+            # Decay alone rescales every bin alike and leaves the distribution unchanged.
             self._cdf = None
+            self._mean = None
 
     @property
     def effective_samples(self) -> float:
-        return float(self.weights.sum())
+        return self._total
 
     @property
     def mean(self) -> float:
-        total = self.weights.sum()
-        if total == 0:
-            return 0.0
-        return float((self.weights * (np.arange(self.max_s + 1) + 0.5)).sum() / total)
+        if self._mean is None:
+            total = self.weights.sum()
+            self._mean = float((self.weights * (np.arange(self.max_s + 1) + 0.5)).sum() / total) if total else 0.0
+        return self._mean
 
     def cdf_grid(self) -> np.ndarray:
-        """P(duration < b) for b = 0..max_s+1."""
+        """P(duration < b) for b = 0..max_s+1, padded with the last value for horizon look-ups."""
         if self._cdf is None:
             total = self.weights.sum()
             cum = np.concatenate(([0.0], np.cumsum(self.weights)))
-            self._cdf = cum / total if total else cum
+            cdf = cum / total if total else cum
+            self._cdf = np.concatenate((cdf, np.full(self._pad + 1, cdf[-1])))
         return self._cdf
 
     def residual_pmf(self, elapsed: np.ndarray, horizon: int) -> np.ndarray:
@@ -147,28 +155,26 @@ class DurationModel:
         n = len(elapsed)
         if n == 0:
             return np.zeros((0, horizon))
+        if horizon > self._pad:
+            raise ValueError(f"horizon {horizon} s exceeds the model's padding {self._pad} s")
         cdf = self.cdf_grid()
-        padded = np.concatenate((cdf, np.full(horizon + 1, cdf[-1] if self.weights.sum() else 0.0)))
         e = np.minimum(elapsed.astype(int), self.max_s)
-        idx = e[:, None] + np.arange(horizon + 1)[None, :]
-        cum = padded[idx]
+        cum = cdf[e[:, None] + np.arange(horizon + 1)[None, :]]
         remaining = 1.0 - cum[:, 0]
-        pmf = np.diff(cum, axis=1)
+        pmf = cum[:, 1:] - cum[:, :-1]
         beyond = remaining <= 1e-3
-        with np.errstate(invalid="ignore", divide="ignore"):
-            pmf = np.where(beyond[:, None], 0.0, pmf / np.where(beyond, 1.0, remaining)[:, None])
+        pmf /= np.where(beyond, 1.0, remaining)[:, None]
         if beyond.any():
             # Past everything observed: fall back to a memoryless tail with the observed mean.
             mean = max(self.mean, 1.0)
-            tail = np.diff(1.0 - np.exp(-np.arange(horizon + 1) / mean))
-            pmf[beyond] = tail
+            pmf[beyond] = np.diff(1.0 - np.exp(-np.arange(horizon + 1) / mean))
         return pmf
 
     def cdf_within(self, horizon: int) -> np.ndarray:
         """Unconditional P(duration ≤ t) for t = 0..horizon-1."""
         cdf = self.cdf_grid()
         out = np.ones(horizon)
-        n = min(horizon, len(cdf) - 1)
+        n = min(horizon, self.max_s + 1)
         out[:n] = cdf[1 : n + 1]
         return out
 

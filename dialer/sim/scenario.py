@@ -34,7 +34,8 @@ class Duration:
         return math.log(self.mean_s) - self.sigma * self.sigma / 2.0
 
     def quantile_from_normal(self, z: float) -> float:
-        return math.exp(self.mu + self.sigma * z)
+        sigma2 = math.log1p(self.cv * self.cv)
+        return self.mean_s * math.exp(math.sqrt(sigma2) * z - sigma2 / 2.0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,7 @@ from dialer.sms.gateway import Gateway, OutgoingSms, SmsGatewayError
 from dialer.sms.templates import BillFacts, TemplateCatalog, render
 from dialer.sms.triggers import PlannedSms, TriggerPlan
 from dialer.sms.webhook import DeliveryReport
-from dialer.sms.window import SendingWindow
+from dialer.sms.window import TextWindow
 
 RETRY_AFTER = timedelta(minutes=10)
 
@@ -116,7 +116,7 @@ class DispatchResult:
 
 
 async def send_due(sessions: sessionmaker[Session], gateway: Gateway, *, clock: Clock,
-                   window_for: Callable[[tuple[str, ...]], SendingWindow],
+                   window_for: Callable[[tuple[str, ...]], TextWindow],
                    limit: int = 100) -> DispatchResult:
     """Send up to `limit` queued texts whose time has come; returns what happened to them."""
     counts = {"sent": 0, "failed": 0, "deferred": 0, "suppressed": 0}
@@ -143,7 +143,7 @@ def _next_due(session: Session, now: datetime, handled: set[int]) -> SmsMessage 
 
 
 async def _send_one(session: Session, row: SmsMessage, gateway: Gateway, clock: Clock,
-                    window_for: Callable[[tuple[str, ...]], SendingWindow]) -> str:
+                    window_for: Callable[[tuple[str, ...]], TextWindow]) -> str:
     account = session.get(Account, row.account_id) if row.account_id is not None else None
     if account is not None and account.status != "open":
         row.status, row.error = SmsStatus.SUPPRESSED, f"account {account.status} before sending"

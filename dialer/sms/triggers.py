@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from dialer.clock import ensure_utc
-from dialer.sms.window import SendingWindow, SmsCaps, earliest_send
+from dialer.sms.window import SmsCaps, TextWindow, earliest_send
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ class TriggerPlan:
 
 
 def plan_sms(state: SmsAccountState, active: Iterable[str], *, now: datetime,
-             window: SendingWindow, caps: SmsCaps, sent_to_debtor: Iterable[datetime] = (),
+             window: TextWindow, caps: SmsCaps, sent_to_debtor: Iterable[datetime] = (),
              triggers: Sequence[SmsTrigger] = DEFAULT_TRIGGERS) -> TriggerPlan:
     """The text (if any) this account's stage calls for now, and when it may go out."""
     if state.paid or not state.may_text:
@@ -83,7 +83,7 @@ def plan_sms(state: SmsAccountState, active: Iterable[str], *, now: datetime,
                        superseded=tuple(t.name for t in due[:-1]))
 
 
-def still_sendable(planned: PlannedSms, *, now: datetime, window: SendingWindow,
+def still_sendable(planned: PlannedSms, *, now: datetime, window: TextWindow,
                    paid: bool) -> bool:
     """Check again at send time: the account may have paid, or the send may have been delayed."""
     return not paid and ensure_utc(now) >= planned.send_at and window.is_open(now)

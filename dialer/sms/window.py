@@ -11,11 +11,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from dialer.clock import ensure_utc
+from dialer.compliance import windows as calling
+from dialer.compliance.profiles import CallingWindows
 
 _SEARCH_DAYS = 8
+
+
+class TextWindow(Protocol):
+    """When texts may go out to one contact."""
+
+    def is_open(self, instant: datetime) -> bool: ...
+
+    def next_open(self, instant: datetime) -> datetime: ...
 
 
 @dataclass(frozen=True)
@@ -69,6 +80,36 @@ class SendingWindow:
 
 
 @dataclass(frozen=True)
+class ProfileSendingWindow:
+    """The policy profile's calling windows (weekdays, holidays, the debtor's agreements and named
+    inconvenient times, every candidate zone) also bound texts, optionally narrowed further by the
+    campaign's own sending hours."""
+
+    windows: CallingWindows
+    hours: calling.ContactHours
+    campaign: SendingWindow | None = None
+
+    def is_open(self, instant: datetime) -> bool:
+        instant = ensure_utc(instant)
+        if not calling.is_open(self.windows, self.hours, instant):
+            return False
+        return self.campaign is None or self.campaign.is_open(instant)
+
+    def next_open(self, instant: datetime) -> datetime:
+        candidate = ensure_utc(instant)
+        for _ in range(64):   # alternate until both agree; two or three rounds in practice
+            opening = calling.next_open(self.windows, self.hours, candidate)
+            if opening is None:
+                raise ValueError(f"the profile's window never opens for zones {self.hours.zones}")
+            if self.campaign is not None:
+                opening = self.campaign.next_open(opening)
+            if opening == candidate:
+                return candidate
+            candidate = opening
+        raise ValueError("the profile's window and the campaign's sending hours never overlap")
+
+
+@dataclass(frozen=True)
 class SmsCaps:
     """At most this many collection texts to one debtor per rolling day / week (None: no cap)."""
 
@@ -76,7 +117,7 @@ class SmsCaps:
     per_week: int | None = 3
 
 
-def earliest_send(now: datetime, window: SendingWindow, caps: SmsCaps,
+def earliest_send(now: datetime, window: TextWindow, caps: SmsCaps,
                   sent_to_debtor: Iterable[datetime]) -> datetime:
     """The first instant at or after `now` that is inside the window and under both caps."""
     sent = sorted(ensure_utc(at) for at in sent_to_debtor)

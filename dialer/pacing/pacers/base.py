@@ -61,10 +61,12 @@ class LimitedPacer:
 
     def __init__(self) -> None:
         self._rate = CallRateLimiter()
+        self.tokens_now = 0   # calls the rate limit allows this tick (a model need not look further)
 
     def calls_to_place(self, snapshot: PacingSnapshot) -> int:
         self.observe(snapshot)
         tokens = self._rate.available(snapshot)
+        self.tokens_now = tokens
         if snapshot.guaranteed_agent_only:
             # The gate says the abandonment budget is spent: no call without a free agent for it.
             wanted = self.guaranteed_calls(snapshot)

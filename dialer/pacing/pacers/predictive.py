@@ -3,10 +3,10 @@
 Each tick: forecast, second by second over the next `horizon_s`, how many agents will be ready
 (free now, plus each busy agent's chance to finish talk and wrap-up given its elapsed time) and how
 many live answers will arrive (each ringing call's chance to turn live given how long it has rung,
-plus p_live·P(answer delay ≤ t) per new dial). The shortfall "answers minus ready agents" is a sum of
-independent Bernoullis, approximated as normal; its expected positive part is the expected number of
-answers that find nobody within the 2-second grace (PACING.md, "Per-tick decision"). Dial the most
-calls that keep expected abandons ≤ τ · expected answers.
+plus p_live·P(answer delay ≤ t) per new dial). The stock "ready agents minus answers" at each second
+is a sum of independent Bernoullis, approximated as normal; an answer arriving in second t is
+abandoned when the stock is exhausted then, i.e. finds nobody within the 2-second grace (PACING.md,
+"Per-tick decision"). Dial the most calls that keep expected abandons ≤ τ · expected answers.
 
 τ is set from the team size so that the worst hour, not only the average, stays under the ceiling,
 and an integral controller on the measured rolling abandonment corrects the model's bias. A guard on
@@ -31,16 +31,6 @@ from dialer.pacing.estimators import (
 from dialer.pacing.pacers.base import LimitedPacer, line_room, progressive_calls
 from dialer.pacing.snapshot import PacingSnapshot
 
-_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
-
-
-def expected_shortfall(mean: np.ndarray, var: np.ndarray) -> np.ndarray:
-    """E[(−S)^+] for S ~ N(mean, var): expected answers left without an agent."""
-    sd = np.sqrt(np.maximum(var, 1e-9))
-    z = mean / sd
-    return sd * _INV_SQRT_2PI * np.exp(-0.5 * z * z) - mean * ndtr(-z)
-
-
 def team_target(lives_per_hour: float, *, ceiling: float, overall: float, z: float) -> float:
     """Largest mean abandon rate r whose hourly count stays under the ceiling with margin z·sd.
 
@@ -61,10 +51,8 @@ class PredictivePacer(LimitedPacer):
                  duration_memory_s: float = 3600.0, min_dials: int = 150, min_lives: int = 20,
                  min_talks: int = 15, feedback_gain: float = 1.0 / 3600.0,
                  feedback_memory_s: float = 2400.0, guard_fraction: float = 0.85,
-                 model_bias: float = 0.35, max_calls_per_tick: int = 400,
-                 rule: str = "average") -> None:
+                 model_bias: float = 0.35, max_calls_per_tick: int = 400) -> None:
         super().__init__()
-        self.rule = rule
         self.ceiling = ceiling
         self.overall_target = overall_target
         self.hour_margin_z = hour_margin_z
@@ -158,7 +146,8 @@ class PredictivePacer(LimitedPacer):
             self.last_mode = "guard"
             return progressive_calls(snapshot)
         self.last_mode = "model"
-        room = min(line_room(snapshot, per_agent_cap=self.per_agent_cap), self.max_calls_per_tick)
+        room = min(line_room(snapshot, per_agent_cap=self.per_agent_cap), self.max_calls_per_tick,
+                   self.tokens_now)
         return max(progressive_calls(snapshot), self.model_calls(snapshot, room, tolerance))
 
     def supply(self, snapshot: PacingSnapshot, horizon: int) -> tuple[float, np.ndarray, np.ndarray]:
@@ -184,28 +173,35 @@ class PredictivePacer(LimitedPacer):
         waiting = float(len(snapshot.waiting))
         per_dial = self.outcomes.live_by(horizon)
 
-        n = np.arange(room + 1, dtype=float)[:, None]
-        stock = free - waiting + rel_mean - arr_mean - n * per_dial
-        var = rel_var + arr_var + n * per_dial * (1.0 - per_dial)
-        # Expected answers arriving in each second, and the chance the ready-agent stock is
-        # exhausted then: abandons ≈ Σ_t arrivals_t · P(stock_t < 0). Using the unreflected stock
-        # slightly over-counts (an abandoned caller frees nothing), which errs on the safe side;
-        # max_t E[(−stock_t)^+] would under-count by ~2× near critical load.
-        arrivals = np.diff(np.concatenate((np.zeros((room + 1, 1)), arr_mean + n * per_dial), axis=1), axis=1)
-        p_short = ndtr(-stock / np.sqrt(np.maximum(var, 1e-9)))
-        abandons = waiting * p_short[:, 0] + (arrivals * p_short).sum(axis=1)
-        answers = waiting + arr_mean[-1] + n[:, 0] * per_dial[-1]
-        if self.rule == "marginal":
-            pmf = np.diff(np.concatenate(([0.0], per_dial)))
-            risk = (p_short * pmf).sum(axis=1) / max(per_dial[-1], 1e-9)
-            ok = risk <= tolerance
-        else:
-            ok = abandons <= tolerance * np.maximum(answers, 1e-9)
-        if not ok[0]:
+        base_stock = free - waiting + rel_mean - arr_mean
+        base_var = rel_var + arr_var
+        dial_var = per_dial * (1.0 - per_dial)
+        base_arrivals = np.diff(arr_mean, prepend=0.0)
+        dial_arrivals = np.diff(per_dial, prepend=0.0)
+
+        def acceptable(n: int) -> bool:
+            # Expected answers arriving in each second, and the chance the ready-agent stock is
+            # exhausted then: abandons ≈ Σ_t arrivals_t · P(stock_t < 0). The unreflected stock
+            # over-counts a little (an abandoned caller frees nothing), erring on the safe side.
+            stock = base_stock - n * per_dial
+            p_short = ndtr(-stock / np.sqrt(np.maximum(base_var + n * dial_var, 1e-9)))
+            abandons = waiting * p_short[0] + float((base_arrivals + n * dial_arrivals) @ p_short)
+            answers = waiting + arr_mean[-1] + n * per_dial[-1]
+            return abandons <= tolerance * max(answers, 1e-9)
+
+        if not acceptable(0):
             return 0
-        # ok is monotone in n up to noise: take the first failure.
-        bad = np.flatnonzero(~ok)
-        return int(bad[0] - 1) if len(bad) else room
+        # The abandon share grows with n: binary search for the largest acceptable n.
+        low, high = 0, room
+        if acceptable(high):
+            return high
+        while high - low > 1:
+            mid = (low + high) // 2
+            if acceptable(mid):
+                low = mid
+            else:
+                high = mid
+        return low
 
 
 class BlendedPacer(PredictivePacer):
