@@ -3,8 +3,10 @@ from datetime import datetime, time, timedelta, timezone
 import pytest
 
 from dialer.clock import FixedClock
+from dialer.compliance.profiles import builtin_profile
+from dialer.compliance.windows import ContactHours
 from dialer.sms.triggers import SmsAccountState, plan_sms, still_sendable
-from dialer.sms.window import SendingWindow, SmsCaps, earliest_send
+from dialer.sms.window import ProfileSendingWindow, SendingWindow, SmsCaps, earliest_send
 from dialer.strategy.stages import default_stage_plan
 
 SHANGHAI = SendingWindow(time(8), time(21), ("Asia/Shanghai",))
@@ -128,3 +130,24 @@ def test_given_a_planned_text_when_the_account_pays_before_send_time_then_it_is_
     assert not still_sendable(planned, now=planned.send_at, window=SHANGHAI, paid=True)
     # a queue that stalled until 22:30 must not send at night
     assert not still_sendable(planned, now=utc(3, 14, 30), window=SHANGHAI, paid=False)
+
+
+def test_given_the_cn_profile_with_a_closed_holiday_then_texts_wait_for_the_next_open_day():
+    profile = builtin_profile("cn").with_overrides({"window": {"holidays": {"2026-03-03": None}}})
+    window = ProfileSendingWindow(profile.windows, ContactHours(zones=("Asia/Shanghai",)),
+                                  campaign=SendingWindow(time(9), time(20), ("Asia/Shanghai",)))
+    assert window.is_open(utc(2, 3))                          # Monday 11:00
+    assert not window.is_open(utc(2, 12, 30))                 # 20:30: profile open, campaign not
+    # Monday 20:30 → Tuesday is a closed holiday → Wednesday 09:00 (campaign hours)
+    assert window.next_open(utc(2, 12, 30)) == utc(4, 1)
+    result = plan_sms(_state(completed_calls=1), ["first_call_unpaid"], now=utc(2, 12, 30),
+                      window=window, caps=NO_CAPS)
+    assert result.send.send_at == utc(4, 1)
+
+
+def test_given_a_debtor_named_inconvenient_time_then_no_text_goes_in_it():
+    hours = ContactHours(zones=("America/New_York",), inconvenient=((time(8), time(12)),))
+    window = ProfileSendingWindow(builtin_profile("us").windows, hours)
+    nine_am_edt = datetime(2026, 6, 1, 13, 0, tzinfo=timezone.utc)
+    assert not window.is_open(nine_am_edt)
+    assert window.next_open(nine_am_edt) == datetime(2026, 6, 1, 16, 0, tzinfo=timezone.utc)
