@@ -116,6 +116,8 @@ class DurationModel:
         self._total = 0.0
         self._cdf: np.ndarray | None = None
         self._mean: float | None = None
+        self._matrix: tuple[tuple[int, int], np.ndarray] | None = None
+        self._version = 0
 
     def observe(self, now: float, durations: tuple[float, ...]) -> None:
         f = self._decay.factor(now)
@@ -129,6 +131,7 @@ class DurationModel:
             # Decay alone rescales every bin alike and leaves the distribution unchanged.
             self._cdf = None
             self._mean = None
+            self._version += 1
 
     @property
     def effective_samples(self) -> float:
@@ -170,6 +173,15 @@ class DurationModel:
             pmf[beyond] = np.diff(1.0 - np.exp(-np.arange(horizon + 1) / mean))
         return pmf
 
+    def wrap_matrix(self, horizon: int) -> np.ndarray:
+        """M[s, t] = P(duration ≤ t − s): multiplies a pmf of start times into a cdf of end times."""
+        key = (horizon, self._version)
+        if self._matrix is None or self._matrix[0] != key:
+            cdf = self.cdf_within(horizon) if self._total else np.ones(horizon)
+            lag = np.arange(horizon)[None, :] - np.arange(horizon)[:, None]
+            self._matrix = (key, np.where(lag >= 0, cdf[np.clip(lag, 0, horizon - 1)], 0.0))
+        return self._matrix[1]
+
     def cdf_within(self, horizon: int) -> np.ndarray:
         """Unconditional P(duration ≤ t) for t = 0..horizon-1."""
         cdf = self.cdf_grid()
@@ -184,20 +196,17 @@ def agents_free_by(talk: DurationModel, wrap: DurationModel, talking: np.ndarray
     """Rows: P(busy agent is ready again within t s), t = 0..horizon-1; talkers then wrappers.
 
     A talking agent is free after the residual talk plus a whole wrap-up: the convolution of the
-    residual-talk pmf with the wrap-up cdf.
+    residual-talk pmf with the wrap-up cdf (a Toeplitz matrix product).
     """
-    wrap_cdf = wrap.cdf_within(horizon) if wrap.effective_samples else np.ones(horizon)
     rows = []
     if len(talking):
         pmf = talk.residual_pmf(talking, horizon)
-        lag = np.arange(horizon)[None, :] - np.arange(horizon)[:, None]
-        toeplitz = np.where(lag >= 0, wrap_cdf[np.clip(lag, 0, horizon - 1)], 0.0)
-        rows.append(np.clip(pmf @ toeplitz, 0.0, 1.0))
+        rows.append(np.minimum(pmf @ wrap.wrap_matrix(horizon), 1.0))
     if len(wrapping):
-        rows.append(np.clip(np.cumsum(wrap.residual_pmf(wrapping, horizon), axis=1), 0.0, 1.0))
+        rows.append(np.minimum(np.cumsum(wrap.residual_pmf(wrapping, horizon), axis=1), 1.0))
     if not rows:
         return np.zeros((0, horizon))
-    return np.vstack(rows)
+    return rows[0] if len(rows) == 1 else np.vstack(rows)
 
 
 @dataclass(frozen=True, slots=True)

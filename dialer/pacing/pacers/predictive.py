@@ -176,8 +176,10 @@ class PredictivePacer(LimitedPacer):
         base_stock = free - waiting + rel_mean - arr_mean
         base_var = rel_var + arr_var
         dial_var = per_dial * (1.0 - per_dial)
-        base_arrivals = np.diff(arr_mean, prepend=0.0)
-        dial_arrivals = np.diff(per_dial, prepend=0.0)
+        base_arrivals = arr_mean.copy()
+        base_arrivals[1:] -= arr_mean[:-1]
+        dial_arrivals = per_dial.copy()
+        dial_arrivals[1:] -= per_dial[:-1]
 
         def acceptable(n: int) -> bool:
             # Expected answers arriving in each second, and the chance the ready-agent stock is
@@ -230,5 +232,8 @@ def _grouped(values: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
     """Group elapsed times by whole second: 1,000 agents cost what ~300 distinct seconds cost."""
     if not values:
         return np.zeros(0, dtype=int), np.zeros(0)
-    unique, counts = np.unique(np.asarray(values, dtype=float).astype(int), return_counts=True)
+    whole = np.asarray(values, dtype=float).astype(int)
+    if len(whole) < 64:   # grouping small teams costs more than it saves
+        return whole, np.ones(len(whole))
+    unique, counts = np.unique(whole, return_counts=True)
     return unique, counts.astype(float)
