@@ -4,9 +4,10 @@ The table is unique on (account, trigger), which is what makes "fires once per a
 across processes: the second process's insert fails and is treated as "already fired". Every
 function takes the caller's Session; the caller owns the transaction.
 
-`send_due` is the scheduler's job body: one message per transaction, row locked while its one
-gateway call runs (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so two dialers never send the same row;
-SQLite serialises writers anyway). The window is checked again at send time: a queue that stalled
+`send_due` is the scheduler's job body. Each message is claimed in a short transaction
+(`FOR UPDATE SKIP LOCKED` on PostgreSQL, so two dialers never claim the same row) by leasing it
+(its send time moves past the gateway call), sent with no transaction open, and its result
+recorded in a second transaction. The window is checked again at send time: a queue that stalled
 past 21:00 must wait for the morning, and an account that paid in between is suppressed.
 """
 
@@ -24,13 +25,16 @@ from dialer.clock import Clock, ensure_utc
 from dialer.db.models import Account, PhoneContact, SmsMessage
 from dialer.db.session import transaction
 from dialer.domain import SmsStatus
-from dialer.sms.gateway import Gateway, OutgoingSms, SmsGatewayError
+from dialer.sms.gateway import Gateway, OutgoingSms, SendReceipt, SmsGatewayError
 from dialer.sms.templates import BillFacts, TemplateCatalog, render
 from dialer.sms.triggers import PlannedSms, TriggerPlan
 from dialer.sms.webhook import DeliveryReport
 from dialer.sms.window import TextWindow
 
 RETRY_AFTER = timedelta(minutes=10)
+# A row being sent is leased by moving its send time ahead: if the process dies mid-send the text
+# is tried again after the lease (at-least-once; the message id is the gateway's idempotency key).
+SEND_LEASE = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -127,8 +131,21 @@ async def send_due(sessions: sessionmaker[Session], gateway: Gateway, *, clock: 
             if row is None:
                 break
             handled.add(row.id)
-            outcome = await _send_one(session, row, gateway, clock, window_for)
-        counts[outcome] += 1
+            verdict = _hold_back(session, row, clock.now(), window_for)
+            if verdict is None:
+                # lease the row and commit before the network call: no database lock (SQLite's
+                # is database-wide) is held while the gateway answers
+                row.send_after = clock.now() + SEND_LEASE
+                message = OutgoingSms(str(row.id), row.e164, row.body)
+        if verdict is not None:
+            counts[verdict] += 1
+            continue
+        try:
+            receipt, trouble = await gateway.send(message), None
+        except SmsGatewayError as error:
+            receipt, trouble = None, error
+        with transaction(sessions) as session:
+            counts[_record(session, int(message.message_id), receipt, trouble, clock.now())] += 1
     return DispatchResult(**counts)
 
 
@@ -142,8 +159,9 @@ def _next_due(session: Session, now: datetime, handled: set[int]) -> SmsMessage 
     return session.scalar(query)
 
 
-async def _send_one(session: Session, row: SmsMessage, gateway: Gateway, clock: Clock,
-                    window_for: Callable[[tuple[str, ...]], TextWindow]) -> str:
+def _hold_back(session: Session, row: SmsMessage, now: datetime,
+               window_for: Callable[[tuple[str, ...]], TextWindow]) -> str | None:
+    """'suppressed' or 'deferred' (row updated) when the text must not go now; None to send."""
     account = session.get(Account, row.account_id) if row.account_id is not None else None
     if account is not None and account.status != "open":
         row.status, row.error = SmsStatus.SUPPRESSED, f"account {account.status} before sending"
@@ -158,17 +176,22 @@ async def _send_one(session: Session, row: SmsMessage, gateway: Gateway, clock: 
         row.status, row.error = SmsStatus.SUPPRESSED, "contact has no time zone"
         return "suppressed"
     window = window_for(zones)
-    now = clock.now()
     if not window.is_open(now):
         row.send_after = window.next_open(now)
         return "deferred"
-    try:
-        receipt = await gateway.send(OutgoingSms(str(row.id), row.e164, row.body))
-    except SmsGatewayError as error:
-        if not error.retryable:
-            row.status, row.error = SmsStatus.FAILED, str(error)[:255]
+    return None
+
+
+def _record(session: Session, message_id: int, receipt: SendReceipt | None,
+            trouble: SmsGatewayError | None, now: datetime) -> str:
+    row = session.get_one(SmsMessage, message_id)
+    if receipt is None:
+        assert trouble is not None
+        row.error = str(trouble)[:255]
+        if not trouble.retryable:
+            row.status = SmsStatus.FAILED
             return "failed"
-        row.send_after, row.error = now + RETRY_AFTER, str(error)[:255]
+        row.send_after = now + RETRY_AFTER
         return "deferred"
     row.status, row.gateway, row.gateway_ref = receipt.status, receipt.gateway, receipt.gateway_ref
     row.error = receipt.error[:255] if receipt.error else None

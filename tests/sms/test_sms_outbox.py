@@ -193,3 +193,31 @@ def test_given_an_account_imported_at_9_dpd_when_the_plan_is_queued_then_one_tex
             ("suspension_notice", SmsStatus.SUPPRESSED),
             ("legal_reminder", SmsStatus.QUEUED)]
         assert "逾期9天" in rows[2].body and "1,234.50元" in rows[2].body
+
+
+class _GatewayThatLooksBack:
+    """While its send is in flight, a second dispatcher runs on the same database."""
+
+    name = "nested"
+
+    def __init__(self, sessions, clock) -> None:
+        self.sessions, self.clock, self.nested = sessions, clock, None
+
+    async def send(self, message: OutgoingSms) -> SendReceipt:
+        if self.nested is None:
+            self.nested = "running"
+            self.nested = await send_due(self.sessions, self, clock=self.clock,
+                                         window_for=window_for)
+        return SendReceipt(SmsStatus.SENT, self.name, gateway_ref=f"n-{message.message_id}")
+
+
+async def test_given_a_text_in_flight_when_another_dispatcher_runs_then_it_is_not_sent_twice(
+        sessions, recipient):
+    who, _ = recipient
+    with transaction(sessions) as session:
+        enqueue(session, planned(who), who, "您好")
+    clock = FixedClock(MORNING)
+    gateway = _GatewayThatLooksBack(sessions, clock)
+    outer = await send_due(sessions, gateway, clock=clock, window_for=window_for)
+    assert outer.sent == 1
+    assert gateway.nested.sent == 0     # the row was leased and committed before the send
