@@ -12,6 +12,7 @@ from dialer import __version__
 from dialer.commands.campaign import campaign
 from dialer.commands.db import db
 from dialer.commands.dnc import dnc
+from dialer.commands.run import run, status
 from dialer.commands.simulate import simulate
 
 
@@ -31,6 +32,8 @@ def main(ctx: click.Context, config_path: str | None, db_url: str | None) -> Non
 main.add_command(db)
 main.add_command(campaign)
 main.add_command(dnc)
+main.add_command(run)
+main.add_command(status)
 main.add_command(simulate)
 
 if __name__ == "__main__":  # pragma: no cover

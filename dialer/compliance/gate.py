@@ -65,6 +65,9 @@ class CallGate:
     def decide(self, target: DialTarget, *, requested_ring_s: int | None = None, script: str | None = None,
                voice: str | None = None) -> GateResult:
         """Decide one dial; on allow, the attempt row exists (state `decided`) and a permit is returned."""
+        # Measured before the transaction: it reads the campaign's 30-day history on its own
+        # connection (cached for seconds), and SQLite allows one writer at a time.
+        budget_restored_at = self._budget(target.campaign_id, self._clock.now())
         with self._sessions() as session, session.begin():
             loaded = _load(session, target, self._clock)
             now = self._clock.now() if isinstance(loaded, Decision) else loaded[3]
@@ -72,7 +75,7 @@ class CallGate:
                 _audit(session, self._node, target, loaded, None, now)
                 return GateResult(loaded)
             campaign, contact, request, now = loaded
-            request = _with_budget(request, self._budget(campaign.id, now))
+            request = _with_budget(request, budget_restored_at)
             profile = self._profile_for(campaign)
             if campaign.state is not CampaignState.RUNNING:
                 decision = Decision(False, None, None, f"campaign is {campaign.state.value}")

@@ -1,0 +1,1 @@
+"""The pacing daemon (`dialer run`): hopper → gate → pacer → originate, and call tracking."""

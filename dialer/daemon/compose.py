@@ -1,0 +1,53 @@
+"""The composition root of `dialer run`: settings → database, gate, telephony, daemon.
+
+One `PermitAuthority` is created here and handed to both the gate (which signs permits) and the
+telephony adapter (which redeems them): no other code can mint a permit.
+"""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+from dialer.app import App
+from dialer.compliance.book import ProfileBook
+from dialer.compliance.budget import AbandonmentBudget
+from dialer.compliance.gate import CallGate
+from dialer.compliance.permit import PermitAuthority
+from dialer.compliance.profiles import load_profiles
+from dialer.daemon.service import Daemon
+from dialer.telephony.ami import AmiSettings, AmiTelephony
+from dialer.telephony.ari import AriSettings, AriTelephony
+from dialer.telephony.interface import Telephony
+
+
+def build_telephony(app: App, authority: PermitAuthority, backend: str) -> Telephony:
+    s = app.settings
+    if backend == "ami":
+        return AmiTelephony(settings=AmiSettings(host=s["ami.host"], port=s["ami.port"], user=s["ami.user"],
+                                                 password=s.require("ami.password")),
+                            authority=authority, clock=app.clock)
+    return AriTelephony(settings=AriSettings(url=s["ari.url"], user=s["ari.user"], password=s.require("ari.password"),
+                                             app=s["ari.app"]),
+                        authority=authority, clock=app.clock)
+
+
+def build_daemon(app: App, *, backend: str | None = None, campaigns: tuple[str, ...] = (),
+                 exit_when_idle_s: float | None = None) -> Daemon:
+    s = app.settings
+    node = s["daemon.node"] or socket.gethostname()
+    authority = PermitAuthority()
+    book = ProfileBook(load_profiles(s["profile.custom_file"] or None))
+    budget = AbandonmentBudget(sessions=app.sessions, profile_for=book.for_campaign)
+    gate = CallGate(sessions=app.sessions, profile_for=book.for_campaign, authority=authority, clock=app.clock,
+                    node=node, abandonment_budget=budget)
+    telephony = build_telephony(app, authority, backend or s["telephony.backend"])
+    agents = getattr(telephony, "agents", None)
+    return Daemon(sessions=app.sessions, gate=gate, telephony=telephony, clock=app.clock, node=node,
+                  dial_template=s["telephony.dial"], tick_seconds=s["pacer.tick_seconds"],
+                  grace_seconds=s["daemon.grace_seconds"], status_file=status_path(app),
+                  campaigns=campaigns, exit_when_idle_s=exit_when_idle_s, agents=agents)
+
+
+def status_path(app: App) -> Path:
+    return app.settings.data_dir / "daemon-status.json"

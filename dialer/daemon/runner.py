@@ -1,0 +1,160 @@
+"""One campaign's pacing tick: observe, ask the pacer how many, take them from the hopper through
+the gate, originate. The only path from the hopper to an originate goes through `CallGate.decide`,
+whose permit the telephony adapter demands."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from dialer.clock import Clock
+from dialer.compliance.gate import CallGate, DialTarget
+from dialer.compliance.permit import PermitRejected
+from dialer.daemon.hopper import next_candidates, park
+from dialer.daemon.tracker import CallTracker
+from dialer.db.models import Campaign
+from dialer.db.session import transaction
+from dialer.domain import CampaignMode, CampaignState
+from dialer.pacing.pacers import Pacer, make_pacer
+from dialer.pacing.snapshot import Counters, DialLimits, Observations, PacingSnapshot
+from dialer.telephony.agents import AgentSnapshot, AgentState
+from dialer.telephony.interface import AsteriskError, RingTimeoutTooShort, RoutePlan, SafeHarbour, Telephony
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TickReport:
+    campaign: str
+    state: str
+    wanted: int = 0
+    placed: int = 0
+    denied: int = 0
+    in_flight: int = 0
+    pacer_ms: float = 0.0
+    denials: dict[str, int] = field(default_factory=dict)
+
+
+class CampaignRunner:
+    def __init__(self, *, campaign_id: int, sessions: sessionmaker[Session], gate: CallGate,
+                 telephony: Telephony, tracker: CallTracker, clock: Clock, dial_template: str,
+                 tick_seconds: float, agents: AgentSnapshot | None = None) -> None:
+        self.campaign_id = campaign_id
+        self._sessions = sessions
+        self._gate = gate
+        self._telephony = telephony
+        self._tracker = tracker
+        self._clock = clock
+        self._dial_template = dial_template
+        self._tick_seconds = tick_seconds
+        self._pacer: Pacer | None = None
+        self._mode: CampaignMode | None = None
+        self._counters = Counters()
+        self._agents = agents
+        self._started = time.monotonic()
+
+    def set_agents(self, agents: AgentSnapshot | None) -> None:
+        self._agents = agents
+
+    async def tick(self) -> TickReport:
+        with self._sessions() as session:
+            campaign = session.get(Campaign, self.campaign_id)
+            assert campaign is not None
+            name, state, mode = campaign.name, campaign.state, campaign.mode
+            queue = campaign.queue.name if campaign.queue else None
+            channel_limit, cps = campaign.channel_limit, campaign.calls_per_second
+        report = TickReport(campaign=name, state=state.value)
+        if self._pacer is None or mode is not self._mode:
+            self._pacer, self._mode = make_pacer(mode.value), mode
+        snapshot = self._snapshot(mode, channel_limit, cps)
+        report.in_flight = len(snapshot.ringing) + len(snapshot.waiting) + snapshot.bot_busy
+        started = time.perf_counter()
+        wanted = self._pacer.calls_to_place(snapshot)
+        report.pacer_ms = (time.perf_counter() - started) * 1000
+        if state is not CampaignState.RUNNING or wanted <= 0:
+            return report
+        report.wanted = wanted
+        plan = _route_plan(mode, queue)
+        busy_debtors = {c.debtor_id for c in self._tracker.calls_of(self.campaign_id)}
+        with self._sessions() as session:
+            candidates = next_candidates(session, self.campaign_id, limit=wanted * 2, now=self._clock.now(),
+                                         exclude_debtors=busy_debtors)
+        for candidate in candidates:
+            if report.placed >= wanted:
+                break
+            permit, earliest, why = None, None, ""
+            for contact_id in candidate.contact_ids:
+                result = self._gate.decide(DialTarget(self.campaign_id, candidate.account_id, contact_id))
+                if result.permit is not None:
+                    permit = result.permit
+                    break
+                report.denied += 1
+                reason = result.decision.reason.value if result.decision.reason else "not_running"
+                report.denials[reason] = report.denials.get(reason, 0) + 1
+                why = result.decision.detail
+                if result.decision.next_allowed_at is not None:
+                    earliest = min(earliest, result.decision.next_allowed_at) if earliest else \
+                        result.decision.next_allowed_at
+            if permit is None:
+                with transaction(self._sessions) as session:
+                    park(session, candidate.account_id, earliest, now=self._clock.now(),
+                         why=why or "no dialable number")
+                continue
+            self._tracker.track(permit.attempt_id, self.campaign_id, permit.issued_at, plan.route,
+                                debtor_id=candidate.debtor_id)
+            await self._originate(permit, plan)
+            report.placed += 1
+        self._counters = Counters(dials=self._counters.dials + report.placed, live_answers=self._counters.live_answers,
+                                  abandons=self._counters.abandons, bot_rescues=self._counters.bot_rescues)
+        return report
+
+    async def _originate(self, permit, plan: RoutePlan) -> None:  # type: ignore[no-untyped-def]
+        dial = self._dial_template.format(number=permit.e164) if self._dial_template else None
+        try:
+            handle = await self._telephony.originate(permit, route=plan, dial=dial)
+        except (AsteriskError, PermitRejected, RingTimeoutTooShort, OSError) as exc:
+            log.warning("originate for attempt %s failed: %s", permit.attempt_id, exc)
+            self._tracker.originate_failed(permit.attempt_id, self._clock.now(), str(exc))
+            return
+        self._tracker.originating(permit.attempt_id, self._clock.now(), handle.channel_id)
+
+    def _snapshot(self, mode: CampaignMode, channel_limit: int, cps: float) -> PacingSnapshot:
+        now = self._clock.now()
+        calls = self._tracker.calls_of(self.campaign_id)
+        observed = self._tracker.drain(self.campaign_id)
+        self._counters = Counters(
+            dials=self._counters.dials, live_answers=self._counters.live_answers + observed.live_answers,
+            abandons=self._counters.abandons + observed.abandons, bot_rescues=self._counters.bot_rescues)
+        ringing = tuple((now - c.placed_at).total_seconds() for c in calls if c.answered_at is None)
+        answered = [c for c in calls if c.answered_at is not None]
+        waiting: tuple[float, ...] = ()
+        bot_busy = 0
+        if mode is CampaignMode.BOT_ONLY:
+            bot_busy = len(answered)
+        else:
+            waiting = tuple((now - c.answered_at).total_seconds() for c in answered
+                            if c.lifecycle.connected_at is None and c.answered_at is not None)
+        agents = self._agents
+        free = agents.free if agents else 0
+        talking = tuple(a.elapsed_s for a in agents.agents if a.state is AgentState.IN_CALL) if agents else ()
+        wrapping = tuple(a.elapsed_s for a in agents.agents if a.state is AgentState.WRAP_UP) if agents else ()
+        bot_capacity = channel_limit if mode in (CampaignMode.BOT_ONLY, CampaignMode.BLENDED) else 0
+        return PacingSnapshot(
+            now=time.monotonic() - self._started, free_agents=free, talking=talking, wrapping=wrapping,
+            ringing=ringing, waiting=waiting, bot_free=max(0, bot_capacity - bot_busy), bot_busy=bot_busy,
+            counters=self._counters,
+            recent=Observations(resolved=tuple(observed.resolved), talk_seconds=tuple(observed.talk_seconds)),
+            limits=DialLimits(channel_limit=channel_limit, lines_in_use=len(calls), calls_per_second=cps,
+                              tick_seconds=self._tick_seconds),
+        )
+
+
+def _route_plan(mode: CampaignMode, queue: str | None) -> RoutePlan:
+    if mode is CampaignMode.BOT_ONLY or queue is None:
+        return RoutePlan.to_bot()
+    harbour = SafeHarbour.BOT if mode is CampaignMode.BLENDED else SafeHarbour.MESSAGE
+    return RoutePlan.to_queue(queue, safe_harbour=harbour)
+

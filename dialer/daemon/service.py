@@ -1,0 +1,238 @@
+"""`dialer run`: the pacing daemon's lifecycle.
+
+Signal handlers only set a flag. On stop, no new dial is placed; calls in progress are followed to
+their end (up to the grace period) and recorded. On start and after every reconnect the daemon
+reconciles its open attempts with the calls Asterisk really has, so no attempt stays open forever
+and none is dialled twice (an attempt lost while blind is closed as failed: it still counts
+towards every cap, which errs on the side of the person called).
+
+Database work runs on the event loop thread: at one tick per second and a few hundred calls it
+costs milliseconds; the adapters queue events meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from dialer.clock import Clock
+from dialer.compliance.gate import CallGate
+from dialer.daemon.aftercall import schedule_next
+from dialer.daemon.runner import CampaignRunner, TickReport
+from dialer.daemon.tracker import CallTracker
+from dialer.db.models import Attempt, Campaign
+from dialer.db.session import transaction
+from dialer import attempts
+from dialer.domain import AttemptState, CampaignState, Outcome
+from dialer.telephony.agents import AgentSnapshot
+from dialer.telephony.interface import AsteriskError, CallEvent, Telephony
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DaemonSummary:
+    node: str
+    ticks: int = 0
+    placed: int = 0
+    denied: int = 0
+    ended: int = 0
+    reconciled: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+    max_pacer_ms: float = 0.0
+
+
+class Daemon:
+    def __init__(self, *, sessions: sessionmaker[Session], gate: CallGate, telephony: Telephony, clock: Clock,
+                 node: str, dial_template: str, tick_seconds: float, grace_seconds: float, status_file: Path,
+                 campaigns: tuple[str, ...] = (), exit_when_idle_s: float | None = None,
+                 agents: Callable[[], AgentSnapshot | None] | None = None) -> None:
+        self._sessions = sessions
+        self._gate = gate
+        self._telephony = telephony
+        self._clock = clock
+        self._node = node
+        self._dial_template = dial_template
+        self._tick = tick_seconds
+        self._grace = grace_seconds
+        self._status_file = status_file
+        self._only = campaigns
+        self._exit_when_idle = exit_when_idle_s
+        self._agents = agents or (lambda: None)
+        self._stop = asyncio.Event()
+        self._events: asyncio.Queue[CallEvent] = asyncio.Queue()
+        self._runners: dict[int, CampaignRunner] = {}
+        self._reconcile_needed = asyncio.Event()
+        self.summary = DaemonSummary(node=node)
+        self._tracker = CallTracker(sessions=sessions, node=node, on_ended=self._on_ended)
+        self._last_activity = time.monotonic()
+        self._reports: list[TickReport] = []
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    async def run(self) -> DaemonSummary:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.request_stop)
+        try:
+            await self._connect()
+            unsubscribe = self._telephony.subscribe(self._events.put_nowait)
+            on_reconnect = getattr(self._telephony, "on_reconnect", None)
+            if on_reconnect is not None:
+                on_reconnect(self._reconcile_needed.set)
+            async with asyncio.TaskGroup() as tasks:
+                consumer = tasks.create_task(self._consume_events())
+                await self._reconcile()
+                await self._pace_until_stopped()
+                await self._drain_calls()
+                consumer.cancel()
+            unsubscribe()
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+            await self._telephony.close()
+            self._write_status(final=True)
+        return self.summary
+
+    async def _connect(self) -> None:
+        delay = 0.5
+        while not self._stop.is_set():
+            try:
+                await self._telephony.start()
+                return
+            except (AsteriskError, OSError) as exc:
+                log.warning("cannot reach Asterisk (%s); retrying in %.1f s", exc, delay)
+                try:
+                    await asyncio.wait_for(self._stop.wait(), timeout=delay)
+                except TimeoutError:
+                    delay = min(delay * 2, 30.0)
+        raise AsteriskError("stopped before Asterisk could be reached")
+
+    async def _pace_until_stopped(self) -> None:
+        next_tick = time.monotonic()
+        while not self._stop.is_set():
+            if self._reconcile_needed.is_set():
+                self._reconcile_needed.clear()
+                await self._reconcile()
+            await self._tick_all()
+            self._write_status()
+            if self._idle_long_enough():
+                log.info("nothing left to dial and no call in progress: stopping")
+                return
+            next_tick += self._tick
+            try:
+                await asyncio.wait_for(self._stop.wait(), timeout=max(0.0, next_tick - time.monotonic()))
+            except TimeoutError:
+                pass
+
+    async def _tick_all(self) -> None:
+        self.summary.ticks += 1
+        self._reports = []
+        for campaign_id in self._campaign_ids():
+            runner = self._runners.get(campaign_id)
+            if runner is None:
+                runner = self._runners[campaign_id] = CampaignRunner(
+                    campaign_id=campaign_id, sessions=self._sessions, gate=self._gate, telephony=self._telephony,
+                    tracker=self._tracker, clock=self._clock, dial_template=self._dial_template,
+                    tick_seconds=self._tick)
+            runner.set_agents(self._agents())
+            report = await runner.tick()
+            self._reports.append(report)
+            self.summary.placed += report.placed
+            self.summary.denied += report.denied
+            self.summary.max_pacer_ms = max(self.summary.max_pacer_ms, report.pacer_ms)
+            if report.placed:
+                self._last_activity = time.monotonic()
+        if self._tracker.in_flight():
+            self._last_activity = time.monotonic()
+
+    def _campaign_ids(self) -> list[int]:
+        with self._sessions() as session:
+            query = select(Campaign.id).where(Campaign.state.in_([CampaignState.RUNNING, CampaignState.PAUSED]))
+            if self._only:
+                query = query.where(Campaign.name.in_(self._only))
+            return list(session.scalars(query.order_by(Campaign.id)))
+
+    def _idle_long_enough(self) -> bool:
+        return self._exit_when_idle is not None and time.monotonic() - self._last_activity >= self._exit_when_idle
+
+    async def _consume_events(self) -> None:
+        while True:
+            event = await self._events.get()
+            try:
+                self._tracker.on_event(event)
+            except Exception:  # one bad event must not stop call tracking for every other call
+                log.exception("failed to record %s", event)
+
+    def _on_ended(self, attempt_id: int, outcome: Outcome) -> None:
+        self.summary.ended += 1
+        self.summary.outcomes[outcome.value] = self.summary.outcomes.get(outcome.value, 0) + 1
+        with transaction(self._sessions) as session:
+            schedule_next(session, attempt_id, now=self._clock.now())
+
+    async def _drain_calls(self) -> None:
+        """Stop: no new dials; let calls in progress end and be recorded, up to the grace period."""
+        deadline = time.monotonic() + self._grace
+        while self._tracker.in_flight() and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)  # events arrive on the consumer task; nothing to wait on here
+        if self._tracker.in_flight():
+            log.warning("%d call(s) still in progress after the grace period; reconciled at next start",
+                        self._tracker.in_flight())
+
+    async def _reconcile(self) -> None:
+        """Close attempts this node left open that Asterisk no longer has; adopt the ones it has."""
+        try:
+            live = {call.attempt_id: call for call in await self._telephony.live_calls()}
+        except (AsteriskError, OSError) as exc:
+            log.warning("reconciliation postponed, Asterisk unreachable: %s", exc)
+            self._reconcile_needed.set()
+            return
+        tracked = self._tracker.tracked_ids()
+        now = self._clock.now()
+        with transaction(self._sessions) as session:
+            open_attempts = session.execute(
+                select(Attempt.id, Attempt.campaign_id, Attempt.placed_at, Attempt.state, Attempt.route)
+                .where(Attempt.state != AttemptState.ENDED, Attempt.dialer_node == self._node)).all()
+            for attempt_id, campaign_id, placed_at, state, route in open_attempts:
+                if attempt_id in live:
+                    self._tracker.adopt(attempt_id, campaign_id, placed_at, state, route)
+                    continue
+                if attempt_id in tracked and state is AttemptState.DECIDED:
+                    continue  # being originated right now
+                self._tracker.forget(attempt_id)
+                attempts.close(session, attempt_id, attempts.CallResult(
+                    outcome=Outcome.FAILED, ended_at=now, hangup_cause_text="lost: not on Asterisk at reconcile"),
+                    actor=f"reconcile@{self._node}")
+                self.summary.reconciled += 1
+
+    def _write_status(self, *, final: bool = False) -> None:
+        health = self._telephony.health()
+        status = {
+            "node": self._node, "pid": os.getpid(), "at": self._clock.now().isoformat(), "stopped": final,
+            "telephony": {"component": health.component, "healthy": health.healthy, "detail": health.detail,
+                          "reconnects": health.reconnects},
+            "in_flight": self._tracker.in_flight(), "summary": asdict(self.summary),
+            "campaigns": [asdict(r) for r in self._reports],
+        }
+        self._status_file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self._status_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(status, default=_json), encoding="utf-8")
+        tmp.replace(self._status_file)
+
+
+def _json(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
