@@ -14,6 +14,8 @@ from dialer.commands.db import db
 from dialer.commands.dnc import dnc
 from dialer.commands.run import run, status
 from dialer.commands.simulate import simulate
+from dialer.commands.agi import agi_server
+from dialer.commands.script import script
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -35,6 +37,8 @@ main.add_command(dnc)
 main.add_command(run)
 main.add_command(status)
 main.add_command(simulate)
+main.add_command(script)
+main.add_command(agi_server)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

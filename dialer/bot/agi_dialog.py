@@ -1,0 +1,203 @@
+"""Runs a `DialogSession` over AGI commands: shared by the FastAGI server and the classic AGI script.
+
+The AGI side is a `send(command) -> result dict` channel in panoramisk's result shape
+({'result': (value, data), ...} or {'error': ...}); pyst2 is adapted to the same shape. Speech is
+played from TTS files (STREAM FILE, DTMF barge-in), heard with RECORD FILE + ASR, and keys are read
+with WAIT FOR DIGIT. Asterisk's RECORD FILE silence detection works in whole seconds
+(reference/ASTERISK.md), so a turn here cannot be shorter than ~1 s after the caller stops;
+AudioSocket with the bot's own end-of-speech detection is the path to sub-300 ms turns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Awaitable, Callable
+
+from dialer.bot.actions import (Action, CallerHungUp, CollectDigits, Done, Hangup, Heard, Keyed, Listen, Result,
+                                Say, SendSms, Silence, Transfer)
+from dialer.bot.asr import AsrEngine
+from dialer.bot.engine import DialogSession
+from dialer.bot.record import CallRecord
+from dialer.bot.tts import PromptCache, Voice
+
+log = logging.getLogger(__name__)
+
+AgiSend = Callable[[str], Awaitable[dict[str, Any]]]
+DTMF_KEYS = "0123456789*#"
+
+
+class ChannelHungUp(Exception):
+    """Asterisk reported a hang-up (or a dead channel) in reply to a command."""
+
+
+@dataclass(frozen=True)
+class AudioPaths:
+    """Where prompt and recording files live for the dialer (host) and for Asterisk.
+
+    With the chrooted test Asterisk the two differ: host `ROOT/var/lib/asterisk/sounds/dialer` is
+    `/var/lib/asterisk/sounds/dialer` inside. On a normal box both are the same path.
+    """
+
+    host_dir: Path
+    asterisk_dir: str
+
+    def for_asterisk(self, host_path: Path) -> str:
+        relative = host_path.relative_to(self.host_dir)
+        return f"{self.asterisk_dir.rstrip('/')}/{relative.with_suffix('')}"
+
+    @property
+    def recordings(self) -> Path:
+        path = self.host_dir / "rec"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+
+@dataclass
+class TurnTimer:
+    """Bot turn latency: from the end of the caller's turn (RECORD/WAIT returned) to the first
+    audio command of the reply being sent."""
+
+    samples: list[float] = field(default_factory=list)
+    _heard_at: float | None = None
+
+    def heard(self) -> None:
+        self._heard_at = time.perf_counter()
+
+    def replied(self) -> None:
+        if self._heard_at is not None:
+            self.samples.append(time.perf_counter() - self._heard_at)
+            self._heard_at = None
+
+
+def result_value(reply: dict[str, Any]) -> tuple[str, str]:
+    if "error" in reply:
+        if reply["error"] in ("AGIResultHangup", "AGIAppError"):
+            raise ChannelHungUp(reply.get("msg", reply["error"]))
+        raise RuntimeError(f"AGI error {reply['error']}: {reply.get('msg', '')}")
+    value = reply.get("result", ("", ""))
+    return str(value[0]), str(value[1])
+
+
+class AgiDialogRunner:
+    def __init__(self, *, send: AgiSend, prompts: PromptCache, asr: AsrEngine, paths: AudioPaths,
+                 voice: Voice, language: str, timer: TurnTimer | None = None, transfer_in_agi: bool = False) -> None:
+        self.send = send
+        self.prompts = prompts
+        self.asr = asr
+        self.paths = paths
+        self.voice = voice
+        self.language = language
+        self.timer = timer or TurnTimer()
+        self.transfer_in_agi = transfer_in_agi
+        self._pending_key = ""
+        self.played: list[str] = []          # prompt ids actually sent to Asterisk
+
+    async def run(self, session: DialogSession) -> CallRecord:
+        action = session.start()
+        try:
+            while action is not None:
+                result = await self.perform(action)
+                action = session.feed(result)
+        except ChannelHungUp:
+            session.feed(CallerHungUp())
+        await self._publish(session.record)
+        return session.record
+
+    async def perform(self, action: Action) -> Result:
+        try:
+            if isinstance(action, Say):
+                return await self._say(action)
+            if isinstance(action, Listen):
+                return await self._listen(action)
+            if isinstance(action, CollectDigits):
+                digits = await self._digits(action.max_digits, action.timeout_s, action.terminator)
+                return Keyed(digits) if digits else Silence()
+            if isinstance(action, SendSms):
+                return Done()      # the SMS is queued from the call record by the outcome sink
+            if isinstance(action, Transfer):
+                await self._transfer(action)
+                return Done()
+            if isinstance(action, Hangup):
+                await self._cmd(f"SET VARIABLE DIALER_BOT_RESULT {action.reason}")
+                await self._cmd("HANGUP")
+                return Done()
+        except ChannelHungUp:
+            return CallerHungUp()
+        raise TypeError(f"unknown action {action!r}")
+
+    async def _cmd(self, command: str) -> tuple[str, str]:
+        return result_value(await self.send(command))
+
+    async def _say(self, say: Say) -> Result:
+        wav = await asyncio.to_thread(self.prompts.path_for, say.text, self.voice)
+        self.timer.replied()
+        self.played.append(say.prompt_id)
+        value, _ = await self._cmd(f'STREAM FILE {self.paths.for_asterisk(wav)} "{DTMF_KEYS}"')
+        if value.isdigit() and int(value) > 0:
+            self._pending_key += chr(int(value))    # barge-in: the key answers the next question
+        return Done()
+
+    async def _listen(self, listen: Listen) -> Result:
+        if self._pending_key:
+            first, self._pending_key = self._pending_key, ""
+            return Keyed(first + await self._more_digits(first, listen.max_digits))
+        if not self.asr.supports(self.language):
+            digits = await self._digits(listen.max_digits, listen.timeout_s, "#")
+            self.timer.heard()
+            return Keyed(digits) if digits else Silence()
+        name = f"turn-{uuid.uuid4().hex[:12]}"
+        host_wav = self.paths.recordings / f"{name}.wav"
+        asterisk_name = self.paths.for_asterisk(host_wav)
+        # s=2: stop after 2 s of silence (whole seconds only); the length cap bounds a monologue.
+        cap_ms = int((listen.timeout_s + 12) * 1000)
+        value, data = await self._cmd(f'RECORD FILE {asterisk_name} wav "{DTMF_KEYS}" {cap_ms} s=2')
+        self.timer.heard()
+        if data.startswith("dtmf") or (value.isdigit() and int(value) > 0):
+            first = chr(int(value))
+            return Keyed(first + await self._more_digits(first, listen.max_digits))
+        try:
+            text = await asyncio.to_thread(self.asr.transcribe, host_wav, listen.grammar, self.language)
+        finally:
+            host_wav.unlink(missing_ok=True)
+        return Heard(text) if text.strip() else Silence()
+
+    async def _more_digits(self, first: str, max_digits: int) -> str:
+        if first == "#" or max_digits <= 1:
+            return ""
+        return await self._digits(max_digits - 1, 3.0, "#")
+
+    async def _digits(self, max_digits: int, timeout_s: float, terminator: str) -> str:
+        keyed = ""
+        wait_ms = int(timeout_s * 1000)
+        while len(keyed) < max_digits:
+            value, _ = await self._cmd(f"WAIT FOR DIGIT {wait_ms}")
+            if not value.isdigit() or int(value) <= 0:
+                break
+            key = chr(int(value))
+            if key == terminator:
+                break
+            keyed += key
+            wait_ms = 3000     # inter-digit timeout
+        return keyed
+
+    async def _transfer(self, transfer: Transfer) -> None:
+        # The agent's screen-pop reads these channel variables (and the attempt's stored record).
+        await self._cmd("SET VARIABLE DIALER_BOT_RESULT transfer")
+        await self._cmd(f"SET VARIABLE DIALER_QUEUE {transfer.queue}")
+        for key, value in transfer.context.items():
+            clean = str(value if value is not None else "").replace('"', "'").replace("\n", " ")
+            await self._cmd(f'SET VARIABLE DIALER_CTX_{key.upper()} "{clean}"')
+        if self.transfer_in_agi:
+            await self._cmd(f"EXEC Queue {transfer.queue}")
+
+    async def _publish(self, record: CallRecord) -> None:
+        """Leave the outcome on the channel too, for the dialplan and CDRs; ignore a dead channel."""
+        try:
+            await self._cmd(f"SET VARIABLE DIALER_BOT_DISPOSITION {record.disposition.value if record.disposition else ''}")
+        except (ChannelHungUp, RuntimeError, ConnectionError):
+            pass

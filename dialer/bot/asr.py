@@ -1,0 +1,105 @@
+"""Speech recognition for the bot: an engine interface and pocketsphinx with a grammar per step.
+
+Telephone audio is 8 kHz, the pocketsphinx en-us model 16 kHz. Upsampling leaves the 4-8 kHz band
+empty and the recogniser then lost fricatives ("next Friday" came out "right now"). Mixing in
+low-level white noise (1% of full scale, fixed seed) after upsampling fills the band: on espeak-ng
+speech through 8 kHz it took grammar recognition from 3/24 to 18/24 utterances exactly right here.
+No model is downloaded at run time: the pocketsphinx wheel ships the en-us model. Keys (DTMF) are
+handled by the transports and never reach an ASR engine.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+import threading
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from dialer.bot.grammars import jsgf
+
+NOISE_AMPLITUDE = 327   # 1% of 16-bit full scale
+
+
+class AsrError(RuntimeError):
+    pass
+
+
+class AsrEngine(Protocol):
+    def supports(self, language: str) -> bool:
+        ...
+
+    def transcribe(self, wav_path: Path, grammar: str, language: str) -> str:
+        """Text said in an 8 kHz (or 16 kHz) mono wav; "" when nothing was recognised."""
+        ...
+
+
+class NoSpeechEngine:
+    """For languages without an offline recogniser: every question is answered by keys."""
+
+    def supports(self, language: str) -> bool:
+        return False
+
+    def transcribe(self, wav_path: Path, grammar: str, language: str) -> str:
+        return ""
+
+
+class PocketsphinxEngine:
+    """English ASR with a JSGF grammar per listening step; a small pool of decoders per grammar so
+    concurrent calls (FastAGI runs decodes in worker threads) never share one."""
+
+    def __init__(self, sox: str = "sox") -> None:
+        try:
+            import pocketsphinx  # noqa: F401  (optional dependency: extras `asr`)
+        except ImportError:
+            raise AsrError("pocketsphinx is not installed: pip install pocketsphinx") from None
+        self.sox = sox
+        self._free: dict[str, list[object]] = {}
+        self._lock = threading.Lock()
+
+    def supports(self, language: str) -> bool:
+        return language.lower().startswith("en")
+
+    def _decoder(self, grammar: str) -> object:
+        with self._lock:
+            pool = self._free.setdefault(grammar, [])
+            if pool:
+                return pool.pop()
+        from pocketsphinx import Decoder
+        with tempfile.NamedTemporaryFile("w", suffix=".gram", delete=False) as handle:
+            handle.write(jsgf(grammar))
+        try:
+            return Decoder(jsgf=handle.name, samprate=16000, logfn="/dev/null")
+        finally:
+            Path(handle.name).unlink(missing_ok=True)
+
+    def _release(self, grammar: str, decoder: object) -> None:
+        with self._lock:
+            self._free.setdefault(grammar, []).append(decoder)
+
+    def pcm16k(self, wav_path: Path) -> bytes:
+        try:
+            done = subprocess.run([self.sox, "-R", str(wav_path), "-t", "raw", "-r", "16000", "-c", "1", "-b", "16",
+                                   "-e", "signed-integer", "-", "pad", "0.3", "0.5"],
+                                  check=True, capture_output=True, timeout=30)
+        except subprocess.CalledProcessError as exc:
+            raise AsrError(f"sox could not read {wav_path}: {exc.stderr.decode(errors='replace')}") from None
+        samples = np.frombuffer(done.stdout, dtype="<i2").astype(np.int32)
+        noise = np.random.default_rng(0).integers(-NOISE_AMPLITUDE, NOISE_AMPLITUDE + 1, samples.size)
+        return np.clip(samples + noise, -32768, 32767).astype("<i2").tobytes()
+
+    def transcribe(self, wav_path: Path, grammar: str, language: str) -> str:
+        if not self.supports(language):
+            return ""
+        pcm = self.pcm16k(wav_path)
+        decoder = self._decoder(grammar)
+        try:
+            decoder.start_utt()  # type: ignore[attr-defined]
+            decoder.process_raw(pcm, full_utt=True)  # type: ignore[attr-defined]
+            decoder.end_utt()  # type: ignore[attr-defined]
+            hyp = decoder.hyp()  # type: ignore[attr-defined]
+            return hyp.hypstr if hyp is not None else ""
+        finally:
+            self._release(grammar, decoder)

@@ -1,0 +1,69 @@
+"""JSGF grammars for the English listening steps (pocketsphinx).
+
+With a grammar per question pocketsphinx was exact and fast here (~0.02-0.1 s per utterance); open
+vocabulary was poor (reference/DEPENDENCIES.md). The grammars cover what the intent rules in
+`nlu_en` understand; the recogniser's text then goes through the same rules as any other text.
+"""
+
+from __future__ import annotations
+
+_SHARED = """
+<filler> = um | uh;
+<stop> = stop calling [me] | do not call [me] [again] | please stop calling [me] | remove my number | take me off your list | leave me alone;
+<human> = [i want to | can i | let me] (speak | talk) to a (real person | human | person | representative | agent) | [a] real person [please] | agent | representative | operator;
+<digit> = zero | oh | one | two | three | four | five | six | seven | eight | nine;
+<teen> = ten | eleven | twelve | thirteen | fourteen | fifteen | sixteen | seventeen | eighteen | nineteen;
+<tens> = twenty | thirty | forty | fifty | sixty | seventy | eighty | ninety;
+<below100> = <digit> | <teen> | <tens> [<digit>];
+<number> = <below100> | [a | <digit>] hundred [and] [<below100>] | (<below100> | a) thousand [[<digit>] hundred] [and] [<below100>] | <teen> hundred [and] [<below100>];
+<day> = monday | tuesday | wednesday | thursday | friday | saturday | sunday;
+<ordinal> = first | second | third | fourth | fifth | sixth | seventh | eighth | ninth | tenth | fifteenth | twentieth | thirtieth | twenty first | twenty fifth;
+<when> = today | tonight | right now | now | tomorrow | the day after tomorrow | next <day> | on <day> | this <day> | by <day> | <day>
+       | next week | this weekend | at the end of the month | end of the month | next month | on the <ordinal> | in (two | three | a few | a couple of) days
+       | as soon as possible | as soon as i can | soon | later | when i get paid | on payday;
+"""
+
+_GRAMMARS = {
+    "identity": """
+public <utt> = [<filler>] (<yes> | <no> | <wrong> | <third> | <stop> | <human>) [<filler>];
+<yes> = yes | yeah | yep | speaking | this is he | this is she | that is me | it is me | yes speaking | yes this is [him | her | me] | correct;
+<no> = no | nope | not me | no it is not;
+<wrong> = wrong number | you have the wrong number | i do not know (him | her | that person) | there is no one here by that name | nobody by that name;
+<third> = (he | she) is not (here | home | available) | this is his (wife | mother | father | son | brother) | this is her (husband | mother | father | daughter | sister) | i can take a message;
+""",
+    "digits": """
+public <utt> = [<filler>] [it is | my year of birth is | i was born in | the last four digits are] (<year> | <digit> <digit> <digit> <digit>) [<filler>] | <stop> | <human> | wrong number;
+<year> = nineteen <tens> [<digit>] | two thousand [and] [<below100>] | nineteen hundred [and] [<below100>];
+""",
+    "confirm": """
+public <utt> = [<filler>] (<yes> | <no> | <promise> | <stop> | <human>) [<filler>];
+<yes> = yes | yeah | yep | correct | that is right | right | sure | ok | okay | that is correct | i will | of course;
+<no> = no | nope | that is not right | not really | no i can not | no i will not;
+<promise> = i will pay [<amount>] [<when>] | [i can pay] <when> | make it <when>;
+<amount> = <number> dollars [and <below100> cents] | <number> | all of it | the full amount | the minimum;
+""",
+    "payment": """
+public <utt> = [<filler>] (<promise> | <partial> | <paid> | <refuse> | <hardship> | <dispute> | <stop> | <human> | <yes> | <no> | <wrong> | <third>) [<filler>];
+<yes> = yes | yeah | sure | ok | okay | of course;
+<no> = no | nope | not today;
+<promise> = [yes] [i] (will | can | am going to) pay [it | that | you] [<amount>] [<when>] | [i will pay] <when> | i am paying [it] [right now | now | today] | i will (do it | send it | transfer it) [<when>] | i will try to pay [<when>];
+<partial> = i can (only pay | pay part of it | pay half | pay some of it | pay the minimum) [<amount>] [<when>] | i can pay <amount> (now | today | <when>) and the rest later;
+<amount> = <number> dollars [and <below100> cents] | <number> | all of it | the full amount | the minimum;
+<paid> = i (already paid | have already paid | paid [it] yesterday | paid [it] last week | made the payment [already]) | it is already paid;
+<refuse> = i (will not | am not going to | refuse to) pay [you | that | it] | i am not paying [that | you] | no way;
+<hardship> = i (lost my job | am sick | am in the hospital | am unemployed | can not afford it | do not have the money | have no money | am in quarantine | was laid off);
+<dispute> = (that | this) is not my debt | i never borrowed [that | any] money | the amount is wrong | i do not owe (you | that | anything) | i dispute (this | that) [debt];
+<wrong> = wrong number;
+<third> = (he | she) is not (here | home | available);
+""",
+}
+
+
+def grammar_names() -> list[str]:
+    return sorted(_GRAMMARS)
+
+
+def jsgf(name: str) -> str:
+    """The JSGF text of a listening step's grammar; unknown names fall back to `payment`."""
+    body = _GRAMMARS.get(name, _GRAMMARS["payment"])
+    return f"#JSGF V1.0;\ngrammar {name};\n{body.strip()}\n{_SHARED.strip()}\n"
