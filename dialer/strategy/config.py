@@ -51,7 +51,11 @@ def load_strategy_yaml(text: str, *, known_sms: frozenset[str] | None = None) ->
 
 
 def load_strategy(data: Any, *, known_sms: frozenset[str] | None = None) -> StagePlan:
-    """Build a StagePlan; `known_sms` (template names) lets SMS references be checked too."""
+    """Build a StagePlan; `known_sms` (trigger and template names) lets SMS references be checked.
+
+    Stage-level `sms` lists triggers; a rule's `sms` names a template. The shipped catalogue uses
+    the same names for both (`first_call_unpaid`, `suspension_notice`, `legal_reminder`).
+    """
     root = _mapping(data, "<strategy>")
     _reject_unknown(root, {"stages", "retry", "broken_promise_script"}, "")
     base = default_stage_plan()
@@ -170,6 +174,9 @@ def _check_references(stages: tuple[Stage, ...], known_sms: frozenset[str] | Non
             if rule.move_to_stage is not None and rule.move_to_stage not in names:
                 raise StrategyConfigError(f"stages[{i}].retry.{disposition.value}.move_to_stage",
                                           f"no stage named {rule.move_to_stage!r}")
+            if known_sms is not None and rule.sms is not None and rule.sms not in known_sms:
+                raise StrategyConfigError(f"stages[{i}].retry.{disposition.value}.sms",
+                                          f"unknown SMS template {rule.sms!r}")
         if known_sms is not None:
             for trigger in stage.sms_triggers:
                 if trigger not in known_sms:

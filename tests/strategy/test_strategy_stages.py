@@ -139,6 +139,8 @@ stages:
                   "retry": {"refused": {"move_to_stage": "nowhere"}}}]},
      "stages[0].retry.refused.move_to_stage"),
     ({"stages": [{"name": "a", "dpd": [1, 3], "script": "s", "sms": ["nope"]}]}, "stages[0].sms"),
+    ({"stages": [{"name": "a", "dpd": [1, 3], "script": "s",
+                  "retry": {"machine": {"sms": "nope"}}}]}, "stages[0].retry.machine.sms"),
     ({"stages": "reminder"}, "stages"),
 ])
 def test_given_a_bad_strategy_when_loading_then_the_error_names_the_key(config, key):
