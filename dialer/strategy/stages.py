@@ -9,7 +9,7 @@ A campaign may replace the ladder (see `dialer.strategy.config`).
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -186,7 +186,3 @@ def advance_day(accounts: Iterable[tuple[AccountStanding, str | None]], today: d
             move = StageMove.MOVED
         changes.append(StageChange(account.account_id, move, previous, current))
     return changes
-
-
-def stage_names(plan: StagePlan) -> Sequence[str]:
-    return tuple(stage.name for stage in plan.stages)
