@@ -97,7 +97,8 @@ class AgentBoard:
             return None
         key = (queue, interface)
         if key not in self.members:
-            self.members[key] = QueueMember(queue, interface, h.get("membername") or interface)
+            self.members[key] = QueueMember(queue, interface,
+                                            h.get("membername") or h.get("name") or interface)
         return self.members[key]
 
     def apply(self, event: str, headers: Mapping[str, str], *, at: datetime) -> None:
