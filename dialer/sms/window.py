@@ -119,7 +119,11 @@ class SmsCaps:
 
 def earliest_send(now: datetime, window: TextWindow, caps: SmsCaps,
                   sent_to_debtor: Iterable[datetime]) -> datetime:
-    """The first instant at or after `now` that is inside the window and under both caps."""
+    """The first instant at or after `now` that is inside the window and under both caps.
+
+    `sent_to_debtor` holds texts sent and texts queued (at their planned time). The check is
+    conservative for caps above one: it may wait longer than strictly needed, never less.
+    """
     sent = sorted(ensure_utc(at) for at in sent_to_debtor)
     candidate = ensure_utc(now)
     for _ in range(64):   # each pass moves forward; a few suffice, the bound guards a bad config
@@ -129,10 +133,11 @@ def earliest_send(now: datetime, window: TextWindow, caps: SmsCaps,
                 continue
             if limit < 1:
                 raise ValueError("an SMS cap must be at least 1, or None for no cap")
-            recent = [at for at in sent if moved - span < at <= moved]
-            if len(recent) >= limit:
-                # wait until enough of the window's sends fall out of the rolling span
-                moved = recent[len(recent) - limit] + span
+            # texts already queued for later count too: a send at t must leave every rolling
+            # span that contains t under the cap, and all such spans lie within (t-span, t+span)
+            near = [at for at in sent if moved - span < at < moved + span]
+            if len(near) >= limit:
+                moved = near[len(near) - limit] + span
         moved = window.next_open(moved)
         if moved == candidate:
             return candidate

@@ -53,6 +53,12 @@ def test_given_a_text_sent_today_when_the_daily_cap_is_one_then_the_next_waits_a
     assert earliest_send(utc(2, 5), SHANGHAI, SmsCaps(per_day=1, per_week=None), sent) == utc(3, 2)
 
 
+def test_given_a_text_already_queued_for_tomorrow_then_a_new_one_goes_after_it_not_before():
+    queued = [utc(3, 0)]                                           # tomorrow 08:00 local
+    at = earliest_send(utc(2, 7), SHANGHAI, SmsCaps(per_day=1, per_week=None), queued)
+    assert at == utc(4, 0)     # 15:00 today would put two texts within 24 hours
+
+
 def test_given_the_weekly_cap_used_then_the_next_text_waits_for_the_oldest_to_age_out():
     sent = [utc(1, 2), utc(2, 2), utc(3, 2)]
     at = earliest_send(utc(4, 3), SHANGHAI, SmsCaps(per_day=1, per_week=3), sent)
