@@ -1,0 +1,63 @@
+"""Asterisk restarted under the dialer: the ARI event socket and the AMI login come back by
+themselves, reconnect hooks fire (the daemon reconciles there), and calls work again."""
+
+import asyncio
+
+import pytest
+
+from dialer.domain import Outcome
+from dialer.telephony.interface import AsteriskError, RoutePlan
+from dialer.telephony.lifecycle import CallLifecycle
+from tests.fixtures.asterisk import issue_permit, wait_until_ended
+
+pytestmark = pytest.mark.asterisk
+
+
+async def wait_healthy(telephony, timeout_s: float = 30.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while not telephony.health().healthy:
+        assert loop.time() < deadline, f"{telephony.name} not healthy: {telephony.health()}"
+        await asyncio.sleep(0.1)
+
+
+async def test_given_both_adapters_when_asterisk_restarts_then_both_recover_and_dial_again(
+        asterisk, ari_telephony, ami_telephony, permit_authority):
+    reconnected = {"ari": asyncio.Event(), "ami": asyncio.Event()}
+    live_after_reconnect = {}
+    for telephony in (ari_telephony, ami_telephony):
+        async def reconcile(telephony=telephony):
+            # What the daemon does here: ask Asterisk for the truth before dialling again.
+            live_after_reconnect[telephony.name] = await telephony.live_calls()
+            reconnected[telephony.name].set()
+        telephony.on_reconnect(reconcile)
+    assert ari_telephony.health().healthy and ami_telephony.health().healthy
+
+    await asyncio.to_thread(asterisk.harness, "stop")
+    for telephony in (ari_telephony, ami_telephony):
+        for _ in range(100):
+            if not telephony.health().healthy:
+                break
+            await asyncio.sleep(0.1)
+        assert not telephony.health().healthy, telephony.name
+    with pytest.raises(AsteriskError):
+        await ami_telephony.originate(issue_permit(permit_authority), route=RoutePlan.to_bot())
+    await asyncio.to_thread(asterisk.harness, "start")
+
+    await asyncio.wait_for(asyncio.gather(*(e.wait() for e in reconnected.values())), 30)
+    for telephony in (ari_telephony, ami_telephony):
+        await wait_healthy(telephony)
+        assert telephony.health().reconnects == 1
+        assert live_after_reconnect[telephony.name] == []   # a restarted Asterisk has no calls
+
+    for telephony in (ari_telephony, ami_telephony):
+        permit = issue_permit(permit_authority)
+        lifecycle = CallLifecycle(permit.attempt_id)
+        lifecycle.originating(asterisk.clock.now())
+        async with telephony.events() as events:
+            await telephony.originate(permit, route=RoutePlan.to_bot(),
+                                      dial="Local/busy@callee-sim")
+            seen = await wait_until_ended(events, {permit.attempt_id}, timeout_s=15)
+        for event in seen[permit.attempt_id]:
+            lifecycle.apply(event)
+        assert lifecycle.outcome is Outcome.BUSY, telephony.name
