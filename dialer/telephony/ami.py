@@ -17,7 +17,8 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -30,12 +31,12 @@ from dialer.compliance.permit import DialPermit, PermitAuthority
 from dialer.telephony.agents import AgentBoard, AgentSnapshot
 from dialer.telephony.events import EventHub, dialplan_event
 from dialer.telephony.interface import (AsteriskError, CallEvent, CallEventHandler, CallEventKind,
-                                        CallHandle, Health, LiveCall, RoutePlan, Unsubscribe)
+                                        CallHandle, Health, LiveCall, ReconnectHandler,
+                                        RoutePlan, Unsubscribe)
 from dialer.telephony.originate import attempt_of_channel, plan_originate
 
 log = logging.getLogger(__name__)
 
-ReconnectHandler = Callable[[], Awaitable[None] | None]
 
 AGENT_EVENTS = frozenset({"QueueMemberStatus", "QueueMemberAdded", "QueueMemberRemoved",
                           "QueueMemberPause", "AgentCalled", "AgentConnect", "AgentComplete",
@@ -229,7 +230,7 @@ class AmiTelephony:
     def subscribe(self, handler: CallEventHandler) -> Unsubscribe:
         return self._hub.subscribe(handler)
 
-    def events(self):  # noqa: ANN201 - async context manager of a queue, see EventHub.stream
+    def events(self) -> AbstractAsyncContextManager[asyncio.Queue[CallEvent]]:
         return self._hub.stream()
 
     def on_reconnect(self, handler: ReconnectHandler) -> Unsubscribe:

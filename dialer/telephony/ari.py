@@ -20,6 +20,7 @@ import logging
 import random
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -32,12 +33,12 @@ from dialer.clock import Clock
 from dialer.compliance.permit import DialPermit, PermitAuthority
 from dialer.telephony.events import EventHub, dialplan_event
 from dialer.telephony.interface import (AsteriskError, CallEvent, CallEventHandler, CallEventKind,
-                                        CallHandle, Health, LiveCall, RoutePlan, Unsubscribe)
+                                        CallHandle, Health, LiveCall, ReconnectHandler,
+                                        RoutePlan, Unsubscribe)
 from dialer.telephony.originate import attempt_of_channel, plan_originate
 
 log = logging.getLogger(__name__)
 
-ReconnectHandler = Callable[[], Awaitable[None] | None]
 
 
 @dataclass(frozen=True)
@@ -261,7 +262,7 @@ class AriTelephony:
         self._reconnect_handlers.append(handler)
         return lambda: self._reconnect_handlers.remove(handler)
 
-    def events(self):  # noqa: ANN201 - async context manager of a queue, see EventHub.stream
+    def events(self) -> AbstractAsyncContextManager[asyncio.Queue[CallEvent]]:
         return self._hub.stream()
 
     async def originate(self, permit: DialPermit, *, route: RoutePlan,

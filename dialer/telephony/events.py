@@ -12,6 +12,7 @@ import inspect
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import datetime
 
 from dialer.domain import Route
@@ -75,25 +76,23 @@ def dialplan_event(name: str, headers: Mapping[str, str], *, at: datetime,
     attempt_id = _int(lower.get("attemptid"))
     if attempt_id is None:
         return None
-    common = dict(attempt_id=attempt_id, at=at, channel_id=channel_id, asterisk_at=asterisk_at,
-                  source=source)
+    base = CallEvent(attempt_id, CallEventKind.ANSWERED, at, channel_id=channel_id,
+                     asterisk_at=asterisk_at, source=source)
     if name == "DialerAnswered":
-        return CallEvent(kind=CallEventKind.ANSWERED, recording=lower.get("recording") or None,
-                         **common)
+        return replace(base, recording=lower.get("recording") or None)
     if name == "DialerAmd":
         status = (lower.get("status") or "").upper()
         amd = AmdResult(status) if status in AmdResult.__members__ else AmdResult.NOTSURE
-        return CallEvent(kind=CallEventKind.AMD, amd=amd, amd_cause=lower.get("cause") or None,
-                         **common)
+        return replace(base, kind=CallEventKind.AMD, amd=amd, amd_cause=lower.get("cause") or None)
     if name == "DialerRouted":
         route = _ROUTES.get((lower.get("route") or "").lower())
         if route is None:
             return None
-        return CallEvent(kind=CallEventKind.ROUTED, route=route, queue=lower.get("queue") or None,
-                         **common)
+        return replace(base, kind=CallEventKind.ROUTED, route=route,
+                       queue=lower.get("queue") or None)
     if name == "DialerConnected":
-        return CallEvent(kind=CallEventKind.CONNECTED, agent=lower.get("agent") or None, **common)
+        return replace(base, kind=CallEventKind.CONNECTED, agent=lower.get("agent") or None)
     if name == "DialerDialEnd":
-        return CallEvent(kind=CallEventKind.UNANSWERED, dial_status=lower.get("dialstatus") or None,
-                         cause=_int(lower.get("cause")), **common)
+        return replace(base, kind=CallEventKind.UNANSWERED,
+                       dial_status=lower.get("dialstatus") or None, cause=_int(lower.get("cause")))
     return None

@@ -29,10 +29,12 @@ Contract, whichever adapter:
 
 from __future__ import annotations
 
+import asyncio
 import enum
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
 from dialer.compliance.permit import DialPermit
@@ -92,6 +94,7 @@ class CallEvent:
 
 
 CallEventHandler = Callable[[CallEvent], Awaitable[None] | None]
+ReconnectHandler = Callable[[], Awaitable[None] | None]
 Unsubscribe = Callable[[], None]
 
 
@@ -171,6 +174,18 @@ class Telephony(Protocol):
 
     def subscribe(self, handler: CallEventHandler) -> Unsubscribe:
         """Add an event subscriber; call the returned function to remove it."""
+        ...
+
+    def events(self) -> AbstractAsyncContextManager[asyncio.Queue[CallEvent]]:
+        """`async with telephony.events() as queue:` every event while open (tests, watchers)."""
+        ...
+
+    def on_reconnect(self, handler: ReconnectHandler) -> Unsubscribe:
+        """Called after every reconnect (not the first connect), before new events are delivered.
+
+        The daemon reconciles there: `await live_calls()`, close attempts Asterisk no longer has
+        (their ENDED event may have been lost while disconnected), keep tracking the others.
+        """
         ...
 
     async def originate(self, permit: DialPermit, *, route: RoutePlan,

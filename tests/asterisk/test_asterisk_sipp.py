@@ -7,7 +7,7 @@ import pytest
 
 from dialer.domain import Outcome, Route
 from dialer.telephony.agents import AgentState
-from dialer.telephony.interface import CallEventKind, RoutePlan
+from dialer.telephony.interface import RoutePlan
 from dialer.telephony.lifecycle import CallLifecycle
 from tests.fixtures.asterisk import issue_permit, wait_until_ended
 
