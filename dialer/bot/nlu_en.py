@@ -224,6 +224,9 @@ def classify(text: str, today: date) -> Recognition:
     if re.search(PAY_WORDS, norm) and re.search(r" (i will|i am going to|i can|i could|will do|let me|i would like to|i want to)", norm) \
             and not re.search(r" (how|where|what|why) ", norm):
         return Recognition(Intent.PROMISE_LATER, willingness=0.35 if hedged else 0.55, amount=amount)
+    if re.search(r" (think about it|let me think|we will see|i will see|i will consider|not sure when)", norm):
+        # No refusal, no commitment: the seeds' weak repayment intent.
+        return Recognition(Intent.PROMISE_LATER, willingness=0.3, amount=amount)
     if _any(DENY, norm):
         return Recognition(Intent.DENY)
     if _any(AFFIRM, norm):

@@ -135,6 +135,9 @@ def classify(text: str, today: date) -> Recognition:
                            promised_date=today)
     if re.search(PAY_WORDS, t) and re.search(r"会|去|就|好|行|可以|能|愿意|我还|一定|肯定|保证", t):
         return Recognition(Intent.PROMISE_LATER, willingness=0.35 if hedged else 0.55, amount=amount)
+    if re.search(r"想想|考虑|再看|看看吧|再说吧", t):
+        # "我再想想": no refusal, no commitment — the seeds' weak repayment intent (还款意向弱).
+        return Recognition(Intent.PROMISE_LATER, willingness=0.3, amount=amount)
     if re.search(DENY, t):
         return Recognition(Intent.DENY)
     if re.search(AFFIRM, t):

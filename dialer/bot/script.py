@@ -222,21 +222,22 @@ def validate(script: Script) -> None:
         if unknown:
             raise ScriptError(f"{src}: prompt '{prompt_id}' uses unknown variables {sorted(unknown)}")
     reachable = _reachable(script, {script.start}, stop=lambda n: False)
-    unreachable = sorted(set(script.nodes) - reachable)
+    unreachable = sorted(set(script.nodes) - set(reachable))
     if unreachable:
         raise ScriptError(f"{src}: unreachable states {unreachable}")
     _check_disclosure(script)
 
 
-def _reachable(script: Script, starts: set[str], stop: Any) -> set[str]:
-    """States reachable from `starts` without passing through a state for which stop(node) is true."""
-    seen: set[str] = set()
+def _reachable(script: Script, starts: set[str], stop: Any) -> dict[str, None]:
+    """States reachable from `starts` without passing through a state for which stop(node) is true,
+    nearest first (an ordered set)."""
+    seen: dict[str, None] = {}
     queue = deque(s for s in starts)
     while queue:
         name = queue.popleft()
         if name in seen:
             continue
-        seen.add(name)
+        seen[name] = None
         node = script.nodes[name]
         if stop(node) and name not in starts:
             continue
@@ -273,7 +274,7 @@ def _path_to(script: Script, start: str, goal: str, stop: Any) -> list[str]:
 def _check_disclosure(script: Script) -> None:
     src = script.source
     before = _reachable(script, {script.start}, stop=_marks_verified)
-    for name in sorted(before):
+    for name in before:
         node = script.nodes[name]
         if script.discloses(node) and not _marks_verified(node):
             path = " → ".join(_path_to(script, script.start, name, _marks_verified))
@@ -282,7 +283,7 @@ def _check_disclosure(script: Script) -> None:
     for name, node in script.nodes.items():
         if node.mark.get("party") in THIRD_PARTY_VALUES:
             after = _reachable(script, {name}, stop=lambda n: False)
-            for other in sorted(after):
+            for other in after:
                 target = script.nodes[other]
                 if script.discloses(target) or _marks_verified(target):
                     path = " → ".join(_path_to(script, name, other, lambda n: False))
