@@ -191,7 +191,7 @@ def _campaign(ctx: RuleContext, at: datetime) -> Denial | None:
 def _in_flight(ctx: RuleContext, at: datetime) -> Denial | None:
     """Never two calls to one debtor at once (any of their numbers or their third parties): an
     unfinished call could still become a conversation that a cap or quiet period must see."""
-    flying = [a for a in ctx.history if outcomes.in_flight(a.outcome)]
+    flying = [a for a in ctx.history if outcomes.in_flight(a.outcome) and a.contact_id == ctx.request.contact_id]
     if not flying:
         return None
     return Denial(DenyReason.CALL_IN_FLIGHT, at + timedelta(seconds=ctx.profile.in_flight_recheck_s),
@@ -300,7 +300,7 @@ def _seven_in_seven(ctx: RuleContext, at: datetime) -> Denial | None:
         today = lt.local_date(z, now_s)
         days = sorted((d for a in calls if (d := lt.local_date(z, lt.epoch(a.placed_at))) <= today), reverse=True)
         in_window = [d for d in days if d > today - timedelta(days=7)]
-        if len(in_window) > cap:
+        if len(in_window) >= cap:
             # the window [D-6, D] drops below cap once the cap-th most recent call leaves it
             reopen.append(lt.local_day_start(z, days[cap - 1] + timedelta(days=7)))
     if not reopen:

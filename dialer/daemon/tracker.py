@@ -142,6 +142,9 @@ class CallTracker:
         self._calls.pop(call.attempt_id, None)
         lc = call.lifecycle
         outcome = lc.outcome or Outcome.FAILED
+        # Answered, then only the identification message: nobody (agent or bot) took the call.
+        if outcome is Outcome.HUMAN and lc.routes and lc.routes[-1] is Route.SAFE_HARBOUR:
+            outcome = Outcome.ABANDONED
         # An answered call routed straight to the bot is a conversation candidate; whether it
         # was an effective conversation (RPC) is the bot's verdict, recorded with its outcome.
         with transaction(self._sessions) as session:

@@ -44,15 +44,21 @@ class OutcomeModel:
     (conditioning on survival matters: a call ringing for 20 s is most likely a no-answer).
     """
 
-    def __init__(self, *, memory_s: float = 900.0, max_ring_s: int = 90) -> None:
+    def __init__(self, *, memory_s: float = 900.0, max_ring_s: int = 90,
+                 min_memory_dials: float = 600.0) -> None:
         self._decay = _Decay(memory_s)
         self.max_ring_s = max_ring_s
+        self.min_memory_dials = min_memory_dials
         self.weights = np.zeros((len(RESULTS), max_ring_s + 1))
+        self.seen = 0
 
     def observe(self, now: float, resolved: tuple[ResolvedDial, ...]) -> None:
         f = self._decay.factor(now)
-        if f != 1.0:
+        # A small team dials slowly: never forget below `min_memory_dials` of weight, or 15
+        # minutes of memory would be a few dozen calls and the estimates would be noise.
+        if f != 1.0 and self.weights.sum() * f >= self.min_memory_dials:
             self.weights *= f
+        self.seen += len(resolved)
         for dial in resolved:
             b = min(int(dial.ring_seconds), self.max_ring_s)
             self.weights[RESULTS.index(dial.result), b] += 1.0
@@ -108,8 +114,11 @@ class DurationModel:
     elapsed time is what makes a long call's end predictable (PACING.md, "Others").
     """
 
-    def __init__(self, *, memory_s: float = 3600.0, max_s: int = 3600, horizon_pad: int = 128) -> None:
+    def __init__(self, *, memory_s: float = 3600.0, max_s: int = 3600, horizon_pad: int = 128,
+                 min_memory: float = 200.0) -> None:
         self._decay = _Decay(memory_s)
+        self.min_memory = min_memory
+        self.seen = 0
         self.max_s = max_s
         self._pad = horizon_pad
         self.weights = np.zeros(max_s + 1)
@@ -121,9 +130,10 @@ class DurationModel:
 
     def observe(self, now: float, durations: tuple[float, ...]) -> None:
         f = self._decay.factor(now)
-        if f != 1.0:
+        if f != 1.0 and self._total * f >= self.min_memory:
             self.weights *= f
             self._total *= f
+        self.seen += len(durations)
         for d in durations:
             self.weights[min(int(d), self.max_s)] += 1.0
             self._total += 1.0

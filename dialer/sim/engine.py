@@ -393,11 +393,12 @@ class Simulator:
 
     def _abandon(self, call: CallRecord) -> None:
         self.counters = _bump(self.counters, abandons=1)
-        self._note_live(True)
         if self.mode is CampaignMode.BLENDED and self.bot_busy < self.scenario.bot_channels:
             self.counters = _bump(self.counters, bot_rescues=1)
+            self._note_live(not self.rules.bot_counts_as_live)
             self._to_bot(call)
             return
+        self._note_live(True)
         call.ended_at = self.now
         self._lines(-1)
 

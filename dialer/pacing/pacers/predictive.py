@@ -31,28 +31,40 @@ from dialer.pacing.estimators import (
 from dialer.pacing.pacers.base import LimitedPacer, line_room, progressive_calls
 from dialer.pacing.snapshot import PacingSnapshot
 
-def team_target(lives_per_hour: float, *, ceiling: float, overall: float, z: float) -> float:
-    """Largest mean abandon rate r whose hourly count stays under the ceiling with margin z·sd.
+def rate_with_margin(limit: float, lives: float, z: float) -> float:
+    """Largest mean abandon rate r whose realised rate over `lives` answers stays ≤ limit with margin z·sd.
 
-    Hourly abandons ≈ Poisson(r·L), so the hour's rate has sd ≈ sqrt(r/L); solve r + z·sqrt(r/L) = ceiling.
+    Abandons ≈ Poisson(r·lives), so the window's rate has sd ≈ sqrt(r/lives): solve r + z·sqrt(r/lives) = limit.
+    """
+    if lives <= 0:
+        return 0.0
+    b = z / math.sqrt(lives)
+    root = (-b + math.sqrt(b * b + 4.0 * limit)) / 2.0
+    return root * root
+
+
+def team_target(lives_per_hour: float, *, ceiling: float, overall: float, z: float,
+                overall_z: float = 1.0, shift_hours: float = 3.0) -> float:
+    """The mean abandon rate to aim for: the worst hour under `ceiling`, the shift under `overall`.
+
     Small teams get a lower target: 5 agents answer ~250 calls an hour, where 3 % is 7 people.
     """
-    if lives_per_hour <= 0:
-        return 0.0
-    b = z / math.sqrt(lives_per_hour)
-    root = (-b + math.sqrt(b * b + 4.0 * ceiling)) / 2.0
-    return min(root * root, overall)
+    return min(rate_with_margin(ceiling, lives_per_hour, z),
+               rate_with_margin(overall, lives_per_hour * shift_hours, overall_z))
 
 
 class PredictivePacer(LimitedPacer):
-    def __init__(self, *, ceiling: float = 0.03, overall_target: float = 0.017,
+    def __init__(self, *, ceiling: float = 0.03, overall_target: float = 0.02,
                  hour_margin_z: float = 2.0, target: float | None = None, grace_s: int = 2,
-                 horizon_s: int = 40, outcome_memory_s: float = 900.0,
+                 horizon_s: int = 30, outcome_memory_s: float = 900.0,
                  duration_memory_s: float = 3600.0, min_dials: int = 150, min_lives: int = 20,
                  min_talks: int = 15, feedback_gain: float = 1.0 / 3600.0,
-                 feedback_memory_s: float = 2400.0, guard_fraction: float = 0.85,
-                 model_bias: float = 0.35, max_calls_per_tick: int = 400) -> None:
+                 feedback_memory_s: float = 2400.0, guard_fraction: float = 0.95,
+                 guard_reserve: float = 2.0,
+                 model_bias: float = 0.35, max_calls_per_tick: int = 400,
+                 continuity: float = 0.0) -> None:
         super().__init__()
+        self.continuity = continuity
         self.ceiling = ceiling
         self.overall_target = overall_target
         self.hour_margin_z = hour_margin_z
@@ -62,6 +74,7 @@ class PredictivePacer(LimitedPacer):
         self.min_dials, self.min_lives, self.min_talks = min_dials, min_lives, min_talks
         self.feedback_gain = feedback_gain
         self.guard_fraction = guard_fraction
+        self.guard_reserve = guard_reserve
         self.max_calls_per_tick = max_calls_per_tick
         self.outcomes = OutcomeModel(memory_s=outcome_memory_s)
         self.talk = DurationModel(memory_s=duration_memory_s)
@@ -93,9 +106,9 @@ class PredictivePacer(LimitedPacer):
 
     @property
     def trustworthy(self) -> bool:
-        return (self.outcomes.effective_dials >= self.min_dials
+        return (self.outcomes.seen >= self.min_dials
                 and self.outcomes.effective_lives >= self.min_lives
-                and self.talk.effective_samples >= self.min_talks)
+                and self.talk.seen >= self.min_talks)
 
     def lives_per_hour(self, snapshot: PacingSnapshot) -> float:
         service = self._service_mean
@@ -127,15 +140,21 @@ class PredictivePacer(LimitedPacer):
 
         The hour that is still filling up is judged on its projected lives: the regulator's window
         that starts at the top of the shift will contain them. At 0 the pacer dials progressively:
-        one more abandon could put a rolling hour over the ceiling.
+        a couple more abandons could put a rolling hour over the ceiling. Every rolling window is
+        the trailing window at its own end, so guarding the trailing hour guards them all.
         """
         hour = self.hour.trailing(snapshot.now)
         projected = hour.lives + self.lives_per_hour(snapshot) * max(0.0, 3600.0 - hour.span_s) / 3600.0
-        allowed = self.guard_fraction * self.ceiling * projected
-        spare = allowed - hour.abandons - 1.0
-        if spare <= 0:
+        if projected <= 0:
             return 0.0
-        return min(1.0, spare / max(1.0, 0.5 * allowed))
+        guard = self.guard_fraction * self.ceiling
+        soft = (guard + self.target(snapshot)) / 2.0
+        # The reserve stands for abandons already in flight when the guard closes: the calls
+        # ringing now were dialled under the old tolerance.
+        rate_with_reserve = (hour.abandons + self.guard_reserve) / projected
+        if rate_with_reserve >= guard:
+            return 0.0
+        return min(1.0, (guard - rate_with_reserve) / max(guard - soft, 1e-9))
 
     def wanted(self, snapshot: PacingSnapshot) -> int:
         if not self.trustworthy:
@@ -185,8 +204,9 @@ class PredictivePacer(LimitedPacer):
             # Expected answers arriving in each second, and the chance the ready-agent stock is
             # exhausted then: abandons ≈ Σ_t arrivals_t · P(stock_t < 0). The unreflected stock
             # over-counts a little (an abandoned caller frees nothing), erring on the safe side.
+            # Continuity correction: the stock is a whole number of agents, short means ≤ −1.
             stock = base_stock - n * per_dial
-            p_short = ndtr(-stock / np.sqrt(np.maximum(base_var + n * dial_var, 1e-9)))
+            p_short = ndtr((-self.continuity - stock) / np.sqrt(np.maximum(base_var + n * dial_var, 1e-9)))
             abandons = waiting * p_short[0] + float((base_arrivals + n * dial_arrivals) @ p_short)
             answers = waiting + arr_mean[-1] + n * per_dial[-1]
             return abandons <= tolerance * max(answers, 1e-9)
@@ -209,22 +229,27 @@ class PredictivePacer(LimitedPacer):
 class BlendedPacer(PredictivePacer):
     """Predictive dialing where the bot takes any live answer no agent can take within 2 s.
 
-    Nobody hears silence as long as a bot channel is free, so the pacer can aim for more overflow
-    (`overflow_target`) than the abandonment target, bounded by the bot channels free. Whether such a
-    call is an abandoned call is the profile's decision (COMPLIANCE.md: default, it is); the feedback
-    loop here controls *silent* abandons, the checker reports both figures.
+    Nobody hears silence while a bot channel is free. Whether such a call is still an abandoned call
+    is the profile's decision (COMPLIANCE.md: by default it is). By default, therefore, this pacer
+    dials exactly like the predictive one and the bot only changes what the caller hears. A campaign
+    whose profile counts the bot as a live representative sets `overflow_target`: the pacer then
+    aims for that share of answers overflowing to the bot, bounded by the bot channels free, and its
+    feedback loop and hour guard watch *silent* abandons (nobody at all) instead.
     """
 
-    def __init__(self, *, overflow_target: float = 0.06, **params: float) -> None:
+    def __init__(self, *, overflow_target: float | None = None, **params: float) -> None:
         super().__init__(target=overflow_target, **params)  # type: ignore[arg-type]
+        self.overflow_target = overflow_target
 
     def counted(self, snapshot: PacingSnapshot):  # noqa: ANN201
         c = snapshot.counters
+        if self.overflow_target is None:
+            return c
         return type(c)(c.dials, c.live_answers, c.abandons - c.bot_rescues, 0)
 
     def model_calls(self, snapshot: PacingSnapshot, room: int, tolerance: float) -> int:
-        if snapshot.bot_free <= 0:
-            tolerance = 0.0
+        if self.overflow_target is not None and snapshot.bot_free <= 0:
+            tolerance *= 0.25   # no bot channel free: an overflow now would be heard as silence
         return super().model_calls(snapshot, room, tolerance)
 
 
