@@ -12,8 +12,10 @@ from dialer import __version__
 from dialer.commands.campaign import campaign
 from dialer.commands.db import db
 from dialer.commands.dnc import dnc
+from dialer.commands.report import compliance, report
 from dialer.commands.run import run, status
 from dialer.commands.simulate import simulate
+from dialer.commands.strategy import strategy
 from dialer.commands.agi import agi_server
 from dialer.commands.script import script
 
@@ -36,7 +38,10 @@ main.add_command(campaign)
 main.add_command(dnc)
 main.add_command(run)
 main.add_command(status)
+main.add_command(report)
+main.add_command(compliance)
 main.add_command(simulate)
+main.add_command(strategy)
 main.add_command(script)
 main.add_command(agi_server)
 

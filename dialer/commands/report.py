@@ -1,0 +1,100 @@
+"""`dialer report` (campaign KPIs) and `dialer compliance report` (the regulator's view)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+
+from dialer.campaigns import get_campaign
+from dialer.commands.common import open_app, print_json, print_mapping, print_table, user_errors
+from dialer.compliance.book import ProfileBook
+from dialer.compliance.profiles import load_profiles
+from dialer.db.models import AuditEntry
+from dialer.db.session import transaction
+from dialer.reports.compliance import compliance_report
+from dialer.reports.html import render
+from dialer.reports.kpis import campaign_kpis
+
+
+def _instant(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+@click.command("report")
+@click.argument("name")
+@click.option("--from", "start", help="ISO date/time (UTC unless an offset is given).")
+@click.option("--to", "end", help="ISO date/time, exclusive.")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--csv", "as_csv", is_flag=True, help="One row of headline figures.")
+@click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write an HTML report with charts to this file.")
+@click.pass_context
+@user_errors
+def report(ctx: click.Context, name: str, start: str | None, end: str | None, as_json: bool, as_csv: bool,
+           html_file: Path | None) -> None:
+    """Campaign KPIs. Example: dialer report spring-m1 --html report.html"""
+    with open_app(ctx) as app, transaction(app.sessions) as session:
+        campaign = get_campaign(session, name)
+        profile = ProfileBook(load_profiles(app.settings["profile.custom_file"] or None)).for_campaign(campaign)
+        kpis = campaign_kpis(session, campaign, profile, start=_instant(start), end=_instant(end))
+        if html_file or as_csv:
+            # Exports carry personal-data-derived figures: audited, owner-only files.
+            session.add(AuditEntry(actor=f"cli:{os.environ.get('USER', 'unknown')}", kind="export",
+                                   campaign_id=campaign.id, detail={"report": "kpis", "file": str(html_file or "stdout")}))
+    if html_file:
+        html_file.write_text(render(kpis), encoding="utf-8")
+        html_file.chmod(0o600)
+        click.echo(f"wrote {html_file}")
+    if as_json:
+        print_json(kpis)
+    elif as_csv:
+        headline = {k: v for k, v in kpis.items() if not isinstance(v, (dict, list))}
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=list(headline))
+        writer.writeheader()
+        writer.writerow(headline)
+        click.echo(out.getvalue().rstrip())
+    elif not html_file:
+        print_mapping(f"campaign {name}", {k: v for k, v in kpis.items() if k not in ("hourly",)})
+
+
+@click.group("compliance")
+def compliance() -> None:
+    """Compliance views: what the gate decided and what an independent re-check finds."""
+
+
+@compliance.command("report")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@user_errors
+def compliance_report_command(ctx: click.Context, name: str, as_json: bool) -> None:
+    """Attempts, conversations, denials by reason, abandonment by window, violations (must be 0).
+
+    Example: dialer compliance report spring-m1 --json
+    """
+    with open_app(ctx) as app, app.sessions() as session:
+        campaign = get_campaign(session, name)
+        profile = ProfileBook(load_profiles(app.settings["profile.custom_file"] or None)).for_campaign(campaign)
+        data = compliance_report(session, campaign, profile, now=app.clock.now())
+    if as_json:
+        print_json(data)
+        return
+    print_mapping(f"compliance: {name} ({data['profile']})", {
+        "attempts": data["attempts"], "conversations": data["conversations"],
+        "gate allowed": data["gate"]["allowed"], "gate denied": data["gate"]["denied"],
+        "abandonment (profile window)": data["abandonment"]["rolling_30d"]["rate"],
+        "worst hour": (data["abandonment"]["worst_hour"] or {}).get("rate"),
+        "violations": len(data["violations"])})
+    print_table("denials by reason", ["reason", "count"], list(data["gate"]["denials_by_reason"].items()))
+    if data["violations"]:
+        print_table("VIOLATIONS", ["attempt", "rule", "detail"],
+                    [(v["attempt_id"], v["rule"], v["detail"]) for v in data["violations"]])

@@ -1,0 +1,1 @@
+"""Reports a supervisor and a regulator read: campaign KPIs and the compliance report."""
