@@ -59,7 +59,7 @@ def parse_en_date(text: str, today: date) -> date | None:
     t = " " + re.sub(r"[^a-z0-9 ]", " ", text.lower()) + " "
     t = re.sub(r"\s+", " ", t)
     if re.search(r" (right now|now|today|tonight|this (morning|afternoon|evening)|immediately|"
-                 r"straight away|right away|in an hour|in a few minutes|later today) ", t):
+                 r"straight away|right away|in an hour|in a few minutes|later today|as we speak|this minute) ", t):
         return today
     if " day after tomorrow " in t:
         return today + timedelta(days=2)
@@ -119,7 +119,7 @@ def parse_zh_date(text: str, today: date) -> date | None:
     if m and (month := _zh_int(m.group(1))) and (dom := _zh_int(m.group(2))) and 1 <= month <= 12:
         candidate = date(today.year, month, min(dom, calendar.monthrange(today.year, month)[1]))
         return candidate if candidate >= today else candidate.replace(year=today.year + 1)
-    if re.search(r"现在|马上|立刻|立即|今天|今晚|今儿|当天|一会儿就|这就|下午就|上午就|等下就|待会儿?就", t):
+    if re.search(r"现在|马上|立刻|立即|立马|今天|今晚|今儿|当天|一会儿就|这就|下午就|上午就|等下就|待会儿?就", t):
         return today
     if "大后天" in t:
         return today + timedelta(days=3)

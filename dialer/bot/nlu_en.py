@@ -30,6 +30,8 @@ def normalise(text: str) -> str:
     words = t.split()
     out = " ".join(_CONTRACTIONS.get(w, w) for w in words)
     out = out.replace("can not", "cannot")
+    # Set phrases whose "no" is not a negation.
+    out = re.sub(r"\b(no problem|no worries|no doubt)\b", "fine", out)
     return f" {out} "
 
 
@@ -42,7 +44,8 @@ STOP_CALLING = (
     r" never (call|phone|ring|contact) (me|here|this number)", r" remove (me|my number|this number)",
     r" take (me|my number|this number) off", r" do not call list", r" quit calling", r" no more calls",
     r" unsubscribe", r" leave me alone", r" lose (this|my) number", r" stop these calls",
-    r" (cease|stop) (all )?(communication|contact)", r" not to call (me|here)",
+    r" (cease|stop) (all )?(communication|contact)", r" not to call (me|here)", r" (do not|never) ever call",
+    r" (any|no) more (calls|phone calls)", r" stop ringing",
 )
 ASKS_HUMAN = (
     r" (speak|talk) (to|with) (a |an |some |your )?(real |live |actual )?(person|human|agent|"
@@ -50,7 +53,8 @@ ASKS_HUMAN = (
     r" real person", r" human being", r" live (agent|person)", r" (customer service|representative|operator) ",
     r" transfer me", r" put me through", r" (get|give) me (a|an) (human|person|agent)",
     r" are you a (robot|machine|computer|bot)", r" (a|an) (human|agent|person) please",
-    r" connect me (to|with)", r" want (a|an) (human|person|agent)",
+    r" connect me (to|with)", r" (is this|am i talking to|are you) (a |an )?(robot|machine|computer|bot|recording)", r" want (a|an) (human|person|agent)",
+    r" (agent|human|person|operator|representative|someone) please", r"^ (agent|operator|representative|human) ",
 )
 WRONG_NUMBER = (
     r" wrong number", r" no one (by|named|called) ", r" nobody (by|named|called|here by)",
@@ -58,7 +62,7 @@ WRONG_NUMBER = (
     r" not (his|her|their) (number|phone)", r" you have the wrong", r" no such person",
     r" there is no (one|body|[a-z]+) (here|by that name|at this number)", r" got this number (recently|last|a)",
     r" (is|has been) my number for", r" who is that", r" you (got|have) the wrong", r" misdialed",
-    r" nobody lives here by", r" not a [a-z]+ here",
+    r" nobody lives here by", r" not a [a-z]+ here", r" wrong (person|guy|lady|house)",
 )
 THIRD_PARTY = (
     r" (he|she) is (not )?(here|in|home|available|at work|out|away|busy|sleeping|asleep|at school|"
@@ -79,6 +83,8 @@ ALREADY_PAID = (
     r" (payment|money) (went through|was sent|was made|has been made)", r" (check|cheque) is in the mail",
     r" (i|we) (sent|made|mailed|wired|transferred) (the|a|my|it|you) ", r" you should have (received|got|gotten)",
     r" (i|we) settled", r" it is (been )?paid", r" (bill|balance|account) is paid", r" (i|we) paid ",
+    r" already (done|been (paid|settled|taken care|cleared))", r" (cleared|settled|paid) (it|that|this) already",
+    r" it is already (been )?(paid|settled|done|cleared)", r" (has|have) (already )?been (paid|settled)",
 )
 DISPUTE = (
     r" not my (debt|loan|account|bill|card|charge)", r" never (borrowed|took out|opened|had|signed|applied|used)",
@@ -87,7 +93,8 @@ DISPUTE = (
     r" identity (theft|was stolen)", r" dispute", r" do not recognize", r" not mine", r"someone (else )?(stole|used)",
     r" fraud", r" (i|we) do not have (a|an|any) (loan|card|account)", r" overcharg", r" (scam|scammer)",
     r" (that|this) (cannot|can not) be right", r" i (do not|did not) (take|make|authorize)", r" disagree",
-    r" not (accurate|correct)", r" made a mistake",
+    r" not (accurate|correct)", r" made a mistake", r" (interest|fees?|total|figure|charges?) (is|are) (wrong|incorrect|too high|not right)",
+    r" owe (much |a lot |way )?less", r" (wrong|incorrect) (interest|fees?|total|figure)",
 )
 HARDSHIP = {
     "job_loss": (r" (lost|lose|losing) my (job|work)", r" laid off", r" unemployed", r" out of work", r" (got )?fired",
@@ -96,7 +103,7 @@ HARDSHIP = {
     "illness": (r" (i am|been|was|got|very|really) (sick|ill)", r" illness", r" hospital", r" surgery", r" cancer", r" fever",
                 r" injur", r" accident", r" medical", r" (in|on) (treatment|chemo)", r" disabled", r" sick"),
     "quarantine": (r" quarantin", r" isolat", r" lockdown", r" covid", r" locked down"),
-    "no_money": (r" cannot afford", r" no money", r" do not have (the|any|enough)? ?(money|funds|cash)", r" broke ",
+    "no_money": (r" (things|money|times) (are|is) (really |very |pretty )?(tough|hard|difficult|tight)", r" cannot afford", r" no money", r" do not have (the|any|enough)? ?(money|funds|cash)", r" broke ",
                  r" struggling", r" (hard|tough|difficult) time", r" divorce", r" funeral", r" passed away",
                  r" family emergency", r" (cannot|unable to|not able to) pay", r" (short|tight) on (money|cash)",
                  r" money is tight", r" bills to pay", r" not enough money"),
@@ -106,12 +113,15 @@ REFUSE = (
     r" not paying", r" no way", r" forget it", r" do not (want|plan|intend) to pay",
     r" you (will|are) not (get|getting)", r" sue me", r" do not care", r" not interested",
     r" not my problem", r" (i|we) (refuse|decline)", r" not going to happen", r" take me to court",
-    r" (will not|wont) be paying", r" not a (cent|penny|dime)",
+    r" (will not|wont) be paying", r" not a (cent|penny|dime)", r" no intention", r" never see (that|the|your|any) money",
+    r" do not expect (any )?(money|payment|a cent|a penny)", r" (not|never) (giving|going to give) you (anything|a cent|money)",
 )
 PARTIAL = (
     r" (part|some|portion|half|a bit|a little|piece) of (it|the|that|what|my|this)", r" partial",
     r" only (pay|afford|manage|do|send|give)", r" (pay|send|do|give) (just|only)", r" the minimum",
-    r" installment", r" in (two|three|four|parts|pieces|chunks)", r" payment plan", r" a little at a time",
+    r" installment", r" in (two|three|four) (payments|parts|installments|goes)", r" in (parts|pieces|chunks)",
+    r" payment plan", r" a little at a time", r" the rest (later|on|next|in|by|after)", r" half (now|today|be|is|of|would)",
+    r" would half",
     r" (can|could) (pay|do|send|manage|afford) (just )?(about )?(\$|\d|one|two|three|four|five|six|seven|eight|nine|ten|twenty|fifty|a hundred)",
     r" (some|a little) (now|today|money) ", r" half now", r" split (it|the payment)",
 )
@@ -125,9 +135,9 @@ LATER = (r" later", r" in a (bit|while|little while)", r" after work", r" (at )?
          r" get (to|around to) it", r" when i get a chance", r" when i can")
 HEDGES = (r" try", r" maybe", r" probably", r" hopefully", r" (see|think) (if|about)", r" might", r" possibly",
           r" not sure", r" i guess", r" perhaps", r" we will see")
-AFFIRM = (r"^ (yes|yeah|yep|yup|ya|speaking|correct|right|sure|ok|okay|uh huh|of course|certainly|indeed|absolutely|that is right|go ahead|it is)",
+AFFIRM = (r"^ (mm hmm|mhm|yes|yeah|yep|yup|ya|speaking|correct|right|sure|ok|okay|uh huh|of course|certainly|indeed|absolutely|that is right|go ahead|it is)",
           r" (that is|this is|it is) (me|him|her|he|she)", r" (i am|it is) (him|her|he|she|[a-z]+ speaking)", r" speaking ",
-          r" that is correct", r" you got (him|her|me)", r" who is (this|calling)", r" hello ")
+          r" that is correct", r" you got (him|her|me)")
 DENY = (r"^ (no|nope|nah|negative|not really|incorrect)", r" that is not (right|correct)", r" not me ")
 
 _CURRENCY = r"(dollars?|bucks|usd|yuan|rmb|pounds?|euros?)"
@@ -154,7 +164,8 @@ def _amount(norm: str) -> Decimal | None:
         before = tokens[start - 1] if start else ""
         if after in ("days", "day", "weeks", "week", "th", "st", "nd", "rd", "o", "clock", "minutes", "hours", "months", "percent"):
             continue
-        is_money = bool(re.fullmatch(_CURRENCY, after)) or before in ("pay", "send", "transfer", "about", "around",
+        is_money = bool(re.fullmatch(_CURRENCY, after)) or before in ("pay", "send", "transfer", "about", "around", "do",
+                                                                         "only", "just", "maybe",
                                                                          "afford", "deposit", "manage", "give")
         if not is_money:
             continue
@@ -193,7 +204,9 @@ def classify(text: str, today: date) -> Recognition:
         return Recognition(Intent.THIRD_PARTY)
     if _any(ALREADY_PAID, norm) and not re.search(r" (will|going to|gonna|can|could) pay", norm):
         return Recognition(Intent.ALREADY_PAID)
-    if _any(DISPUTE, norm):
+    short_no = re.match(r" (no|nope|nah)\b", norm) and len(norm.split()) <= 5 and not re.search(
+        r" (debt|owe|loan|amount|balance|bill|mine|borrow)", norm)
+    if _any(DISPUTE, norm) and not short_no:
         return Recognition(Intent.DISPUTE, willingness=0.1)
     amount = _amount(norm)
     promised = _date_from_clauses(norm, today)
@@ -201,9 +214,14 @@ def classify(text: str, today: date) -> Recognition:
     hardship = next((kind for kind, patterns in HARDSHIP.items() if _any(patterns, norm)), None)
     if _any(REFUSE, norm) and not (promised and not re.search(r" never ", norm)):
         return Recognition(Intent.REFUSE, willingness=0.05, hardship_kind=hardship)
-    if _any(PARTIAL, norm) or (amount is not None and re.search(r" (only|just) ", norm)):
+    offers_amount = amount is not None and re.search(
+        r" (only|just|can|could|maybe|about|around) (only )?(pay|do|send|give|manage|afford)?", norm)
+    if _any(PARTIAL, norm) or offers_amount:
         return Recognition(Intent.PARTIAL_PAYMENT, willingness=0.4 if hedged else 0.65, amount=amount,
                            promised_date=promised, hardship_kind=hardship)
+    if hardship is not None and not re.search(PAY_WORDS, norm):
+        # "I'm unemployed right now": a time word without any payment is not a promise.
+        return Recognition(Intent.HARDSHIP, willingness=0.25, hardship_kind=hardship, amount=amount)
     if promised is not None:
         immediate = promised == today and _any(IMMEDIATE, norm)
         if immediate and not hedged and not _any(LATER, norm):

@@ -98,7 +98,8 @@ def spoken_digits(text: str, language: str) -> str | None:
     """The digit string in a verification answer: "nineteen eighty five" → "1985",
     "four three two one" → "4321", "一九八五年" → "1985", "1985" → "1985"."""
     if language.lower().startswith("zh"):
-        found = re.findall(r"[0-9]+|[" + ZH_NUMERAL_CHARS + "]+", text)
+        # "后四位是6688": a numeral counting positions (四位) is not part of the answer.
+        found = re.findall(r"[0-9]+|[" + ZH_NUMERAL_CHARS + "]+", re.sub(r"[" + ZH_NUMERAL_CHARS + r"]+位", "", text))
         out = ""
         for chunk in found:
             if chunk.isdigit():

@@ -15,21 +15,22 @@ _NUM = rf"[0-9{ZH_NUMERAL_CHARS}.]+"
 
 STOP_CALLING = (
     r"(别|不要|不准|不许|甭|莫)再?(给我)?(打|来电|打电话|打过来|联系|骚扰|烦)", r"再打.{0,4}(投诉|报警)", r"停止(拨打|呼叫|来电|联系)",
-    r"(删掉|删除)(我的)?(号码|电话)", r"以后(都)?别", r"不要再来", r"别再来", r"拉黑", r"取消(提醒|来电|呼叫)",
+    r"(删掉|删除)(我的)?(号码|电话)", r"把?我的?(号码|电话)(删|去掉|移除)", r"以后(都)?别", r"不要再来", r"别再来", r"拉黑", r"取消(提醒|来电|呼叫)",
     r"(不|别)想再接到", r"不需要(再)?(打|提醒)",
 )
 ASKS_HUMAN = (r"人工", r"真人", r"客服", r"转接", r"工作人员", r"坐席", r"机器人吗", r"是不是机器人", r"(找|叫)你们.{0,2}(领导|经理|负责人|主管)",
-              r"(和|跟|让)(人|活人|你们的人)(说|讲|谈)", r"有没有人", r"转给")
+              r"(和|跟|让)(人|活人|你们的人)(说|讲|谈)", r"有没有人", r"转给(人工|客服|真人|工作人员|你们(领导|经理))")
 WRONG_NUMBER = (r"打错", r"不认识", r"没(有)?这(个)?人", r"不是(他|她)的(电话|号码|手机)", r"找错(人)?了", r"查无此人",
-                r"不知道你(说|找)的?是谁", r"我不叫", r"新办的", r"刚换的号", r"不是这个人", r"你找谁", r"这里没有叫")
+                r"不知道你(说|找)的?是谁", r"我不叫", r"新办的", r"刚换的号", r"这(个)?号(码)?不是(他|她)", r"不是这个人", r"你找谁", r"这里没有叫")
 THIRD_PARTY = (
     r"我是(他|她)(的)?(妈|爸|母亲|父亲|老婆|老公|妻子|丈夫|爱人|儿子|女儿|哥|姐|弟|妹|同事|朋友|室友|领导|邻居|家人|亲戚|对象|奶奶|爷爷|舅|姨)",
-    r"(他|她)(现在)?(不在|出去|出门|在上班|上班去|在忙|睡觉|睡了|出差|没在|不方便|在开会|开车|在医院|不在家|回老家)",
-    r"(帮|替)(你|您)?(转告|带话|传达)", r"我(会)?(转告|告诉)(他|她)", r"(有|什么)事(跟|和|对)我说", r"我替(他|她)",
+    r"(他|她)(现在)?在?(不在|出去|出门|在上班|上班去|在忙|睡觉|睡了|出差|没在|不方便|在开会|开车|在医院|不在家|回老家)",
+    r"(帮|替)(你|您|他|她)?(转告|带话|传达)", r"我(会)?(转告|告诉)(他|她)", r"(有|什么)事(跟|和|对)我说", r"我替(他|她)",
     r"(他|她)的(手机|电话)在我", r"(他|她)手机在我", r"我不是(他|她)本人", r"我不是(他|她)", r"本人不在", r"留个?言",
 )
-ALREADY_PAID = (r"已经.{0,4}(还|转|付|交|缴|结清|打)", r"还过了", r"还清了", r"(昨天|前天|刚才|刚刚|刚|上午|早上|早就|前几天|上周).{0,3}(还|转|付|交)(了|过)",
-                r"已还", r"还上了", r"(早|都)还了", r"还完了", r"付过了", r"交过了", r"转过去了", r"钱已经", r"已经处理")
+ALREADY_PAID = (r"已经.{0,4}(还|转|付|交|缴|结清|打)", r"还过了", r"还清了",
+                r"(昨天|前天|刚才|刚刚|刚|上午|早上|早就|前几天|上周|上个月).{0,8}(还|转|付|交)(了|过|的)",
+                r"已还", r"还上了", r"结清了", r"刚(刚)?(还|转|付|交)(上|了|过)", r"(早|都)还了", r"还完了", r"付过了", r"交过了", r"转过去了", r"钱已经", r"已经处理")
 DISPUTE = (r"不是我(借|欠|办|刷|消费)", r"没借过", r"我(没|从来没)(有)?(借|办|欠|刷|申请)", r"没欠", r"不欠", r"(金额|数目|钱数|数额|账单|利息).{0,3}(不对|有问题|错|太高|太多|算错)",
            r"搞错了", r"弄错了", r"不认", r"不承认", r"被盗", r"冒用", r"盗刷", r"没有这张卡", r"诈骗", r"骗子", r"有异议", r"不合理",
            r"乱收费", r"(哪来|哪里来|怎么会有)的?(欠款|账|钱)", r"我要投诉", r"投诉你们")
@@ -41,17 +42,18 @@ HARDSHIP = {
     "no_money": (r"没钱", r"手头(紧|有点紧|比较紧)", r"困难", r"拿不出", r"周转不(开|过来)", r"还不起", r"还不上", r"家里出(事|了事)", r"出事了",
                  r"资金紧张", r"实在没有", r"没有钱", r"穷", r"揭不开锅", r"离婚", r"去世", r"丧事"),
 }
-REFUSE = (r"(?<!不是)不(想|会|打算|准备|愿意)?还(?!不|款了吗|清|上)", r"不想还", r"没打算还", r"凭什么(还|给)", r"就不还", r"爱咋咋", r"随便你们", r"告我",
+REFUSE = (r"拒绝", r"(?<!不是)不(想|会|打算|准备|愿意)?还(?!不|款了吗|清|上)", r"不想还", r"没打算还", r"凭什么(还|给)", r"就不还", r"爱咋咋", r"随便你们", r"告我",
           r"起诉(我)?(吧|去)", r"没门", r"休想", r"不给", r"一分(钱)?都?不", r"别想", r"不管了", r"不理", r"要钱没有", r"有本事")
-PARTIAL = (r"一部分", r"部分", rf"先还(一点|一些|点|些|{_NUM})", r"只能(还|给|拿出)", r"最低还款", r"分期", r"分(几|两|三)次", r"先给",
+PARTIAL = (r"一部分", r"部分", rf"先(还|给|付|转|凑|拿)个?(一点|一些|点|些|{_NUM})", r"(先|只)还利息", r"只能(还|给|拿出)", r"最低还款", r"分期", r"分(几|两|三)次", r"先给",
            r"还一半", r"一半", r"少还", r"还点", r"先还最低")
 PAY_WORDS = r"还|转|付|处理|交|缴|打钱|充|结清|补上|存|给你们"
-IMMEDIATE = r"现在|马上|立刻|立即|这就|今天|今晚|当天|下午就|晚上就|等下就|这会儿"
+IMMEDIATE = r"现在|马上|立刻|立即|立马|这就|今天|今晚|当天|下午就|晚上就|等下就|这会儿"
 ASAP = r"尽快|赶紧|抓紧|尽早|早点|赶快|快点|发工资|发了工资|工资到|有钱(了)?就|钱到|周转过来"
 LATER = r"过一会|一会儿|待会|等会|晚点|晚些|回头|改天|过阵子|再说|有空|等我忙完"
 HEDGES = r"尽量|争取|看看|试试|可能|估计|也许|大概|应该能|再看|想想|考虑|不一定|说不准|不好说"
-AFFIRM = (r"^(是|对|嗯|好|行|可以|没错|在的|你说|请讲|我就是|是我|我是|喂|是的|对的|好的|本人|对啊|是啊|嗯嗯|恩)")
-DENY = (r"^(不是|不对|没有|不行|不用|不要|没|错了)")
+AFFIRM = (r"^(是|对|嗯|好|行|可以|没错|在的|你说|请讲|我就是|是我|我是|是的|对的|好的|本人|对啊|是啊|嗯嗯|恩)")
+DENY = (r"^(不是|不对|没有|不行|不用|不要|不需要|没|错了)")
+REPEAT_OR_QUESTION = r"再说一(遍|次)|重复一下|没听清|听不清|什么意思|你说什么|说什么|啥意思"
 
 
 def _normalise(text: str) -> str:
@@ -103,7 +105,10 @@ def classify(text: str, today: date) -> Recognition:
         return Recognition(Intent.WRONG_NUMBER)
     if _any(THIRD_PARTY, t):
         return Recognition(Intent.THIRD_PARTY)
-    if _any(ALREADY_PAID, t) and not re.search(r"(会|就去|马上|再)还", t):
+    if re.search(REPEAT_OR_QUESTION, t):
+        return Recognition(Intent.NOT_UNDERSTOOD)
+    future = parse_zh_date(t, today)
+    if _any(ALREADY_PAID, t) and not re.search(r"(会|就去|马上|再)还", t) and not (future and future > today):
         return Recognition(Intent.ALREADY_PAID)
     if _any(DISPUTE, t):
         return Recognition(Intent.DISPUTE, willingness=0.1)
@@ -117,6 +122,11 @@ def classify(text: str, today: date) -> Recognition:
         return Recognition(Intent.PARTIAL_PAYMENT, willingness=0.4 if hedged else 0.65, amount=amount,
                            promised_date=promised, hardship_kind=hardship)
     tags = ("hardship",) if hardship else ()
+    if hardship is not None and not re.search(PAY_WORDS, t):
+        # "我现在没工作": a time word without any payment is not a promise.
+        return Recognition(Intent.HARDSHIP, willingness=0.25, hardship_kind=hardship, amount=amount)
+    if promised is not None and not re.search(PAY_WORDS, t) and re.search(r"怎么|什么|吗|哪|谁|天气", t):
+        promised = None     # "今天天气怎么样": a date word in a question is not a promise
     later = bool(re.search(LATER, t))
     if promised is not None:
         if promised == today and re.search(IMMEDIATE, t) and not hedged and not later:
@@ -138,8 +148,12 @@ def classify(text: str, today: date) -> Recognition:
     if re.search(r"想想|考虑|再看|看看吧|再说吧", t):
         # "我再想想": no refusal, no commitment — the seeds' weak repayment intent (还款意向弱).
         return Recognition(Intent.PROMISE_LATER, willingness=0.3, amount=amount)
-    if re.search(DENY, t):
+    asks = re.search(r"[?？]\s*$", text) or re.search(r"什么|啥|哪|谁|怎么", t)
+    greeting_stripped = re.sub(r"^喂+", "", t)
+    if re.match(r"没错|没问题", greeting_stripped):
+        return Recognition(Intent.AFFIRM)
+    if re.search(DENY, greeting_stripped):
         return Recognition(Intent.DENY)
-    if re.search(AFFIRM, t):
+    if re.search(AFFIRM, greeting_stripped) and not (asks and not re.search(r"是我|我就是|本人", t)):
         return Recognition(Intent.AFFIRM)
     return Recognition(Intent.NOT_UNDERSTOOD)
