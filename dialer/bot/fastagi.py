@@ -59,7 +59,14 @@ class BotService:
     transfer_in_agi: bool = False
 
     async def handle(self, request: Request) -> None:
-        await self.run_call(request.send_command)
+        async def send(command: str) -> dict[str, Any]:
+            try:
+                return await request.send_command(command)
+            except (ConnectionError, ValueError, asyncio.IncompleteReadError) as exc:
+                # A closed socket reads as an empty line, which panoramisk cannot parse: a hang-up.
+                return {"error": "AGIResultHangup", "msg": f"connection lost: {exc!r}"}
+
+        await self.run_call(send)
 
     async def run_call(self, send: Any) -> None:
         try:
@@ -96,7 +103,7 @@ async def _variable(send: Any, name: str) -> str:
 
 
 async def serve(service: BotService, host: str = "127.0.0.1", port: int = 4573,
-                stop: asyncio.Event | None = None, ready: asyncio.Event | None = None) -> None:
+                stop: asyncio.Event | None = None, ready: asyncio.Future[int] | None = None) -> None:
     """Serve until `stop` is set. Each connection is a task owned by asyncio's server; on stop the
     listener closes and in-flight calls are awaited (Server.wait_closed)."""
     app = Application()   # inside the running loop, as panoramisk requires
@@ -104,7 +111,7 @@ async def serve(service: BotService, host: str = "127.0.0.1", port: int = 4573,
     server = await asyncio.start_server(app.handler, host, port)
     log.info("bot FastAGI listening on %s:%s/%s", host, port, ROUTE)
     if ready is not None:
-        ready.set()
+        ready.set_result(server.sockets[0].getsockname()[1])   # the bound port (port=0 in tests)
     try:
         await (stop.wait() if stop is not None else asyncio.Event().wait())
     finally:
