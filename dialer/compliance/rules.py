@@ -191,7 +191,7 @@ def _campaign(ctx: RuleContext, at: datetime) -> Denial | None:
 def _in_flight(ctx: RuleContext, at: datetime) -> Denial | None:
     """Never two calls to one debtor at once (any of their numbers or their third parties): an
     unfinished call could still become a conversation that a cap or quiet period must see."""
-    flying = [a for a in ctx.history if outcomes.in_flight(a.outcome) and a.contact_id == ctx.request.contact_id]
+    flying = [a for a in ctx.history if outcomes.in_flight(a.outcome)]
     if not flying:
         return None
     return Denial(DenyReason.CALL_IN_FLIGHT, at + timedelta(seconds=ctx.profile.in_flight_recheck_s),
