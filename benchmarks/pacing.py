@@ -1,6 +1,6 @@
 """Pacing benchmark: every pacer on the same pre-drawn populations, against a clairvoyant bound.
 
-Run: python -m benchmarks.pacing            (full grid, ~30–40 min of CPU on 2 cores)
+Run: python -m benchmarks.pacing            (full grid, ~1 h on 2 shared cores)
      python -m benchmarks.pacing --quick    (smoke run, a few minutes)
 Writes benchmarks/results/pacing.md (or pacing_quick.md) and pacing_*.png.
 
@@ -57,7 +57,7 @@ def scenarios(quick: bool) -> list[Scenario]:
     else:
         grid = [(a, p, t) for a in (5, 20, 50, 100) for p in (0.10, 0.15, 0.35, 0.50)
                 for t in (60.0, 120.0, 300.0)]
-        duration = 3 * 3600.0
+        duration = 2.5 * 3600.0
     out = [grid_scenario(a, p, t, duration) for a, p, t in grid]
     out.append(load_scenario(SCENARIO_DIR / "drift50.yaml"))
     if not quick:
@@ -185,12 +185,12 @@ def markdown(table: dict[str, dict[str, dict[str, Any]]], command: str, seeds: l
         lines.append(f"| {scenario} | {oracle:.3f} | " + " | ".join(cells) + " |")
     if blended:
         lines += ["", "## Blended mode: the bot takes answers no agent can take within 2 s", "",
-                  "| run | occupancy | regulatory abandonment % (worst hour %) | silent abandons | bot rescues |",
+                  "| run | occupancy | regulatory abandonment % (worst hour %) | silent abandons | answers the bot took |",
                   "|---|---|---|---|---|"]
         for b in blended:
             lines.append(f"| {b['label']} | {b['occupancy_talk']:.3f} | {pct(b['abandonment']['overall'])} "
                          f"({pct(b['abandonment']['worst_rolling_hour'])}) | "
-                         f"{b['abandonment']['silent_abandons']} | {b['abandons'] - b['abandonment']['silent_abandons']} |")
+                         f"{b['abandonment']['silent_abandons']} | {b['bot_answers']} of {b['live_answers']} |")
     lines += ["", "Plots: `pacing_frontier.png` (occupancy ratio vs worst-hour abandonment), "
               "`pacing_ratio_by_team.png` (ratio by team size).", ""]
     return "\n".join(lines)

@@ -55,6 +55,7 @@ class CampaignRunner:
         self._counters = Counters()
         self._agents = agents
         self._started = time.monotonic()
+        self.needs_reconcile = False
 
     def set_agents(self, agents: AgentSnapshot | None) -> None:
         self._agents = agents
@@ -115,9 +116,18 @@ class CampaignRunner:
         dial = self._dial_template.format(number=permit.e164) if self._dial_template else None
         try:
             handle = await self._telephony.originate(permit, route=plan, dial=dial)
-        except (AsteriskError, PermitRejected, RingTimeoutTooShort, OSError) as exc:
-            log.warning("originate for attempt %s failed: %s", permit.attempt_id, exc)
+        except (PermitRejected, RingTimeoutTooShort) as exc:
+            # Refused before anything was sent to Asterisk: the attempt is closed as failed (it
+            # still counts towards the caps, which errs on the side of the person called).
+            log.error("originate for attempt %s refused: %s", permit.attempt_id, exc)
             self._tracker.originate_failed(permit.attempt_id, self._clock.now(), str(exc))
+            return
+        except (AsteriskError, OSError) as exc:
+            # Ambiguous (e.g. a timeout): Asterisk may have created the channel anyway. Keep the
+            # attempt open; its events or the next reconciliation with Asterisk's channels decide.
+            log.warning("originate for attempt %s unconfirmed: %s", permit.attempt_id, exc)
+            self._tracker.originating(permit.attempt_id, self._clock.now(), "")
+            self.needs_reconcile = True
             return
         self._tracker.originating(permit.attempt_id, self._clock.now(), handle.channel_id)
 

@@ -149,6 +149,9 @@ class Daemon:
                     tick_seconds=self._tick)
             runner.set_agents(self._agents())
             report = await runner.tick()
+            if runner.needs_reconcile:
+                runner.needs_reconcile = False
+                self._reconcile_needed.set()
             self._reports.append(report)
             self.summary.placed += report.placed
             self.summary.denied += report.denied

@@ -31,9 +31,17 @@ def normalise(raw: str, *, region: str) -> NormalisedPhone:
         parsed = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
         raise PhoneError(f"{raw!r} is not a phone number ({exc._msg})") from None
-    if not phonenumbers.is_valid_number(parsed):
+    # `is_valid_number` and `time_zones_for_number` each compute the number type (~20 µs, a third
+    # of the cost of a number); compute it once. Valid <=> type known (that is how the library
+    # defines it), and the zone look-up below is the library's own for a type already known.
+    kind = phonenumbers.number_type(parsed)
+    if kind == phonenumbers.PhoneNumberType.UNKNOWN:
         raise PhoneError(f"{raw!r} is not a valid phone number for region {region}")
-    zones = tuple(z for z in number_zones.time_zones_for_number(parsed) if z != _UNKNOWN_ZONE)
+    if phonenumbers.is_number_type_geographical(kind, parsed.country_code):
+        candidates = number_zones.time_zones_for_geographical_number(parsed)
+    else:
+        candidates = number_zones.time_zones_for_number(parsed)
+    zones = tuple(z for z in candidates if z != _UNKNOWN_ZONE)
     return NormalisedPhone(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), zones)
 
 

@@ -44,7 +44,7 @@ def rate_with_margin(limit: float, lives: float, z: float) -> float:
 
 
 def team_target(lives_per_hour: float, *, ceiling: float, overall: float, z: float,
-                overall_z: float = 1.0, shift_hours: float = 3.0) -> float:
+                overall_z: float = 1.5, shift_hours: float = 3.0) -> float:
     """The mean abandon rate to aim for: the worst hour under `ceiling`, the shift under `overall`.
 
     Small teams get a lower target: 5 agents answer ~250 calls an hour, where 3 % is 7 people.
