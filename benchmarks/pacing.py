@@ -96,8 +96,13 @@ def run_all(tasks: list[tuple[Scenario, str, int, str]], jobs: int) -> list[dict
     tasks = sorted(tasks, key=lambda t: -(t[0].agents * t[0].duration_s) / max(t[0].mix[0].mix.live, 0.1))
     if jobs <= 1:
         return [run_one(t) for t in tasks]
+    results = []
     with Pool(jobs) as pool:
-        return list(pool.imap_unordered(run_one, tasks, chunksize=1))
+        for done, result in enumerate(pool.imap_unordered(run_one, tasks, chunksize=1), start=1):
+            results.append(result)
+            if done % 25 == 0 or done == len(tasks):
+                print(f"{done}/{len(tasks)} runs", file=sys.stderr, flush=True)
+    return results
 
 
 def summarise(results: list[dict[str, Any]]) -> tuple[dict[str, dict[str, dict[str, Any]]], dict[tuple[str, int], float]]:
