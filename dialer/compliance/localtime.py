@@ -8,6 +8,7 @@ Zone transitions in the tz database fall on whole seconds, so second resolution 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
@@ -30,7 +31,8 @@ def epoch(instant: datetime) -> int:
     """Whole epoch seconds (floor) of an aware instant."""
     if instant.tzinfo is None:
         raise ValueError(f"naive datetime {instant!r}: compliance needs aware UTC instants")
-    return int((instant - datetime(1970, 1, 1, tzinfo=timezone.utc)) // timedelta(seconds=1))
+    # timestamp() is exact for whole seconds and floors correctly at microsecond precision
+    return math.floor(instant.timestamp())
 
 
 def from_epoch(seconds: int) -> datetime:
@@ -38,6 +40,14 @@ def from_epoch(seconds: int) -> datetime:
 
 
 def offset_at(zone_name: str, utc_s: int) -> int:
+    """UTC offset in seconds at an instant, read from the cached offset segments of its UTC day."""
+    for _lo, hi, off in _utc_day_segments(zone_name, utc_s // 86_400):
+        if utc_s < hi:
+            return off
+    raise AssertionError("day segments cover the whole day")   # pragma: no cover
+
+
+def _raw_offset(zone_name: str, utc_s: int) -> int:
     off = from_epoch(utc_s).astimezone(zone(zone_name)).utcoffset()
     assert off is not None
     return int(off.total_seconds())
@@ -82,24 +92,24 @@ def _utc_day_segments(zone_name: str, day: int) -> tuple[tuple[int, int, int], .
     start_s, end_s = day * 86_400, (day + 1) * 86_400
     segments: list[tuple[int, int, int]] = []
     seg_start = start_s
-    current = offset_at(zone_name, start_s)
+    current = _raw_offset(zone_name, start_s)
     probe = start_s
     while True:
         nxt = min(probe + _PROBE_S, end_s - 1)
         if nxt <= probe:
             break
-        if offset_at(zone_name, nxt) == current:
+        if _raw_offset(zone_name, nxt) == current:
             probe = nxt
             continue
         lo, hi = probe, nxt          # offset at lo is `current`, at hi it is not
         while hi - lo > 1:
             mid = (lo + hi) // 2
-            if offset_at(zone_name, mid) == current:
+            if _raw_offset(zone_name, mid) == current:
                 lo = mid
             else:
                 hi = mid
         segments.append((seg_start, hi, current))
-        seg_start, current, probe = hi, offset_at(zone_name, hi), hi
+        seg_start, current, probe = hi, _raw_offset(zone_name, hi), hi
     segments.append((seg_start, end_s, current))
     return tuple(segments)
 

@@ -78,16 +78,26 @@ class RuleContext:
     profile: PolicyProfile
     history: tuple[PastAttempt, ...]
     hours: ContactHours = field(init=False)
+    _epochs: dict[int, tuple[int, int]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hours", ContactHours(
             self.request.time_zones, self.request.window_agreements, self.request.inconvenient_times))
+        # epoch seconds of each attempt's dial and result, computed once per decision
+        object.__setattr__(self, "_epochs", {a.attempt_id: (lt.epoch(a.placed_at), lt.epoch(a.result_at))
+                                             for a in self.history})
 
     @classmethod
     def build(cls, request: DialRequest, profile: PolicyProfile, now: datetime) -> RuleContext:
         history = tuple(a for a in request.history
-                        if outcomes.placed(a.outcome) and ensure_utc(a.placed_at) <= now)
+                        if a.outcome is not Outcome.CANCELLED and a.placed_at <= now)
         return cls(request, profile, history)
+
+    def placed_s(self, attempt: PastAttempt) -> int:
+        return self._epochs[attempt.attempt_id][0]
+
+    def result_s(self, attempt: PastAttempt) -> int:
+        return self._epochs[attempt.attempt_id][1]
 
     def same_number(self) -> list[PastAttempt]:
         return [a for a in self.history if a.e164 == self.request.e164]
@@ -226,7 +236,7 @@ def third_party_unlocks(ctx: RuleContext) -> list[datetime]:
     own = sorted((a for a in ctx.history if a.owner is ContactOwner.DEBTOR), key=lambda a: a.placed_at)
     streak = own[-policy.unlock_after_failed_attempts:]
     if len(streak) == policy.unlock_after_failed_attempts and all(outcomes.no_contact(a.outcome) for a in streak):
-        last = lt.epoch(streak[-1].result_at)
+        last = ctx.result_s(streak[-1])
         unlocks.append(lt.from_epoch(max(lt.next_local_midnight(z, last) for z in zones)))
     if r.debtor_unreachable_since is not None:
         since = lt.epoch(r.debtor_unreachable_since)
@@ -255,7 +265,7 @@ def _daily(ctx: RuleContext, at: datetime, attempts: list[PastAttempt], cap: int
     reopen: list[int] = []
     for z in ctx.request.time_zones:
         today = lt.local_date(z, now_s)
-        if sum(1 for a in attempts if lt.local_date(z, lt.epoch(a.placed_at)) == today) >= cap:
+        if sum(1 for a in attempts if lt.local_date(z, ctx.placed_s(a)) == today) >= cap:
             reopen.append(lt.next_local_midnight(z, now_s))
     if not reopen:
         return None
@@ -298,7 +308,7 @@ def _seven_in_seven(ctx: RuleContext, at: datetime) -> Denial | None:
     reopen: list[int] = []
     for z in r.time_zones:
         today = lt.local_date(z, now_s)
-        days = sorted((d for a in calls if (d := lt.local_date(z, lt.epoch(a.placed_at))) <= today), reverse=True)
+        days = sorted((d for a in calls if (d := lt.local_date(z, ctx.placed_s(a))) <= today), reverse=True)
         in_window = [d for d in days if d > today - timedelta(days=7)]
         if len(in_window) >= cap:
             # the window [D-6, D] drops below cap once the cap-th most recent call leaves it
@@ -319,7 +329,7 @@ def _quiet_period(ctx: RuleContext, at: datetime) -> Denial | None:
     reopen: list[int] = []
     for z in r.time_zones:
         today = lt.local_date(z, now_s)
-        talk_days: list[date] = [lt.local_date(z, lt.epoch(a.result_at)) for a in talks]
+        talk_days: list[date] = [lt.local_date(z, ctx.result_s(a)) for a in talks]
         ends = [d + timedelta(days=days) for d in talk_days if d <= today < d + timedelta(days=days)]
         if ends:
             reopen.append(lt.local_day_start(z, max(ends)))
@@ -358,7 +368,7 @@ def _abandoned_lockout(ctx: RuleContext, at: datetime) -> Denial | None:
 def _machine_same_day(ctx: RuleContext, at: datetime) -> Denial | None:
     if not ctx.profile.lockouts.machine_same_day or ctx.request.campaign_mode.live_agent_guaranteed:
         return None
-    machines = [lt.epoch(a.result_at) for a in ctx.same_number() if a.outcome is Outcome.MACHINE]
+    machines = [ctx.result_s(a) for a in ctx.same_number() if a.outcome is Outcome.MACHINE]
     now_s = lt.epoch(at)
     reopen = [lt.next_local_midnight(z, m) for z in ctx.request.time_zones for m in machines
               if lt.local_date(z, m) == lt.local_date(z, now_s)]
