@@ -1,0 +1,49 @@
+"""A campaign whose far ends are played by the `[demo-carrier]` dialplan: the last digit of each
+number decides the callee's behaviour (see asterisk_conf/extensions.conf)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from dialer.db.models import Campaign
+from dialer.db.session import transaction
+from dialer.domain import CampaignMode, CampaignState, Outcome
+from tests.gate.helpers import make_debtor
+
+# Last digit → what the dialler must record. No bot listens in these tests, so an answered call
+# hears only the identification message: abandoned, by every profile's definition. A callee who
+# answers and stays silent is a machine to Asterisk's AMD (INITIALSILENCE), as on a real line.
+EXPECTED = {0: Outcome.ABANDONED, 1: Outcome.ABANDONED, 2: Outcome.ABANDONED, 3: Outcome.ABANDONED,
+            4: Outcome.ABANDONED, 5: Outcome.BUSY, 6: Outcome.NO_ANSWER, 7: Outcome.MACHINE,
+            8: Outcome.REJECTED, 9: Outcome.MACHINE}
+
+
+def zone_at_local_hour(hours: range) -> str:
+    """An IANA zone (Etc/GMT±N) whose local hour is inside `hours` right now."""
+    now = datetime.now(timezone.utc)
+    for offset in range(-12, 15):
+        if (now.hour + offset) % 24 in hours and (now.hour + offset) % 24 + 1 in hours:
+            # Etc/GMT signs are inverted: Etc/GMT-8 is UTC+8.
+            return "Etc/GMT" + (f"{-offset:+d}" if offset else "")
+    raise AssertionError("no zone found")
+
+
+def make_far_end_campaign(sessions: sessionmaker[Session], *, accounts: int, zone: str,
+                          name: str = "e2e") -> tuple[int, dict[str, int]]:
+    """`accounts` debtors with one number each; returns the campaign id and {e164: last digit}."""
+    with transaction(sessions) as session:
+        campaign = Campaign(name=name, profile="cn", mode=CampaignMode.BOT_ONLY, state=CampaignState.RUNNING,
+                            channel_limit=30, calls_per_second=10.0,
+                            # The shortest ring the profile allows keeps the no-answer calls short.
+                            profile_overrides={"ring": {"default_s": 15}}, strategy={})
+        session.add(campaign)
+        session.flush()
+        campaign_id = campaign.id
+    numbers = {}
+    for i in range(accounts):
+        e164 = f"+86138{i:06d}"
+        make_debtor(sessions, campaign_id, ref=f"{name}-{i}", zones=[zone], numbers=[e164])
+        numbers[e164] = i % 10
+    return campaign_id, numbers
