@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dialer.compliance.abandonment import (
     AnsweredCall,
@@ -19,7 +21,7 @@ from dialer.compliance.abandonment import (
     rolling,
     worst_window,
 )
-from dialer.compliance.profiles import builtin_profile
+from dialer.compliance.profiles import PolicyProfile, builtin_profile
 from dialer.domain import Outcome, Route
 
 UTC = timezone.utc
@@ -114,3 +116,33 @@ def test_given_a_spent_calendar_day_budget_then_it_is_restored_at_local_midnight
 def test_given_an_attempt_result_then_it_is_classified_for_the_measurement(
         outcome: Outcome, route: Route, marked: bool, kind: AnswerKind) -> None:
     assert classify(outcome, route, agent_marked_machine=marked) is kind
+
+
+answered = st.builds(AnsweredCall, at=st.integers(0, 40 * 86_400).map(lambda s: NOW - timedelta(seconds=s)),
+                     kind=st.sampled_from(list(AnswerKind)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(history=st.lists(answered, max_size=40), profile=st.sampled_from([US, UK]))
+def test_given_any_history_then_the_worst_hour_is_no_better_than_any_hour_ending_at_a_call(
+        history: list[AnsweredCall], profile: PolicyProfile) -> None:
+    policy = profile.abandonment
+    worst = worst_window(history, policy, NOW - timedelta(days=30), NOW)
+    ends = [c.at for c in history if c.at >= NOW - timedelta(days=30)]
+    if not ends:
+        return
+    assert worst is not None
+    for end in ends:   # brute force: every window that ends on a call
+        assert rolling(history, policy, end, timedelta(hours=1)).rate <= worst.rate + 1e-12
+
+
+@settings(max_examples=200, deadline=None)
+@given(history=st.lists(answered, max_size=40), profile=st.sampled_from([US, UK]))
+def test_given_a_spent_budget_then_it_is_restored_at_the_first_instant_the_rate_falls_under_the_ceiling(
+        history: list[AnsweredCall], profile: PolicyProfile) -> None:
+    restored = budget_restored_at(history, profile, NOW)
+    if restored is None:
+        assert not budget_spent(history, profile, NOW)
+        return
+    assert restored > NOW and not budget_spent(history, profile, restored)
+    assert budget_spent(history, profile, restored - timedelta(seconds=1))

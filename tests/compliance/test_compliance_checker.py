@@ -9,7 +9,7 @@ import pytest
 
 from dialer.compliance.checker import AttemptRecord, check
 from dialer.compliance.facts import WindowAgreement
-from dialer.compliance.profiles import builtin_profile
+from dialer.compliance.profiles import PolicyProfile, builtin_profile
 from dialer.domain import ContactOwner, Outcome
 
 UTC = timezone.utc
@@ -30,7 +30,7 @@ def rec(n: int, at: datetime, outcome: Outcome | None = Outcome.NO_ANSWER, *, zo
                          ended_at=None if outcome is None else at + timedelta(seconds=seconds), **kw)  # type: ignore[arg-type]
 
 
-def rules_of(attempts: list[AttemptRecord], profile=CN) -> list[tuple[int, str]]:  # noqa: ANN001
+def rules_of(attempts: list[AttemptRecord], profile: PolicyProfile = CN) -> list[tuple[int, str]]:
     return [(v.attempt_id, v.rule) for v in check(attempts, profile)]
 
 
