@@ -24,7 +24,6 @@ from dialer.compliance.facts import WindowAgreement
 from dialer.compliance.profiles import PolicyProfile
 from dialer.domain import ContactOwner, Outcome
 
-_KEEP = timedelta(days=9)     # longest day-based look-back (7 days) plus zone offsets
 
 
 @dataclass(frozen=True)
@@ -83,6 +82,10 @@ def _clock(at: datetime, zone: str) -> time:
 class _Sweep:
     def __init__(self, profile: PolicyProfile) -> None:
         self.p = profile
+        caps = profile.caps
+        # longest day-based look-back of the profile, plus slack for zone offsets and long calls
+        self.keep = timedelta(days=max(7, caps.debt_window_days or 0, caps.conversation_quiet_days or 0,
+                                       (profile.lockouts.abandoned_redial_h or 0) // 24 + 1) + 2)
         self.found: list[Violation] = []
         self.by_number: dict[str, deque[AttemptRecord]] = defaultdict(deque)
         self.talks_by_debtor: dict[int, deque[AttemptRecord]] = defaultdict(deque)
@@ -106,7 +109,7 @@ class _Sweep:
     def visit(self, a: AttemptRecord) -> None:
         for q in (self.by_number[a.e164], self.talks_by_debtor[a.debtor_id],
                   self.counted_by_debt[(a.debtor_id, a.account_id)], self.talks_by_debt[(a.debtor_id, a.account_id)]):
-            while q and q[0].placed_at < a.placed_at - _KEEP:
+            while q and q[0].placed_at < a.placed_at - self.keep:
                 q.popleft()
         self.static_facts(a)
         self.window(a)
@@ -221,10 +224,11 @@ class _Sweep:
             return
         key = (a.debtor_id, a.account_id)
         if caps.attempts_per_debt_7d is not None:
+            window_days = caps.debt_window_days or 7
             for z in a.zones:
                 today = _day(a.placed_at, z)
                 n = 1 + sum(1 for b in self.counted_by_debt[key]
-                            if today - timedelta(days=6) <= _day(b.placed_at, z) <= today)
+                            if (today - _day(b.placed_at, z)).days < window_days)
                 if n > caps.attempts_per_debt_7d:
                     self.flag(a, "seven_in_seven", f"call {n} about this debt in 7 days to {today} ({z})")
                     break

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -59,6 +59,7 @@ class Caps:
     conversations_per_debtor_day: int | None = None   # cn GB/T 45251: 3
     attempts_per_number_day: int | None = None        # cn CBA 2026: 6; us CFPB FAQ: never 7
     attempts_per_debt_7d: int | None = None           # us 1006.14(b)(2)(i)(A): 7
+    debt_window_days: int | None = 7                  # ... within 7 consecutive days
     conversation_quiet_days: int | None = None        # us 1006.14(b)(2)(i)(B): 7
     unanswered_min_gap_s: int | None = None           # us CFPB FAQ: 300
     consent_exclusion_days: int | None = None         # us 1006.14(b)(3): 7
@@ -114,6 +115,13 @@ class PolicyProfile:
     in_flight_recheck_s: int = 30
     description: str = ""
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def history_lookback(self) -> timedelta:
+        """How much attempt history the gate must load for this profile's day-based rules
+        (plus two days for zone offsets); calls still in flight are needed at any age."""
+        spans = [7, self.caps.debt_window_days or 0, self.caps.conversation_quiet_days or 0,
+                 -(-(self.lockouts.abandoned_redial_h or 0) // 24)]
+        return timedelta(days=max(spans) + 2)
 
     def with_overrides(self, overrides: Mapping[str, Any], *, label: str | None = None) -> PolicyProfile:
         """A campaign's variant: `overrides` deep-merged over this profile, validated again."""
@@ -204,8 +212,10 @@ def profile_from_mapping(name: str, data: Any, *, path: str | None = None) -> Po
 
     caps_node = root.child("caps")
     caps_node.only_keys(set(Caps.__dataclass_fields__))
-    caps = Caps(**{k: caps_node.child(k, default=None).optional_positive_int()
+    caps = Caps(**{k: caps_node.child(k, default=Caps.__dataclass_fields__[k].default).optional_positive_int()
                    for k in Caps.__dataclass_fields__})
+    if caps.attempts_per_debt_7d is not None and caps.debt_window_days is None:
+        raise ProfileError(f"{caps_node.path}.debt_window_days: required when attempts_per_debt_7d is set")
 
     lock_node = root.child("lockouts", default={})
     lock_node.only_keys(set(Lockouts.__dataclass_fields__))

@@ -299,20 +299,22 @@ def _debt_calls(ctx: RuleContext) -> list[PastAttempt]:
 
 def _seven_in_seven(ctx: RuleContext, at: datetime) -> Denial | None:
     """12 CFR 1006.14(b)(2)(i)(A): more than 7 calls in 7 consecutive days presumes harassment,
-    so the 8th is refused: deny when the last 7 local days already hold 7 counted calls."""
+    so the 8th is refused: deny when the last 7 local days already hold 7 counted calls
+    (`debt_window_days` local dates D-6..D)."""
     cap, r = ctx.profile.caps.attempts_per_debt_7d, ctx.request
     if cap is None or r.owner is not ContactOwner.DEBTOR or consent_active(r, ctx.profile, at):
         return None
     calls = _debt_calls(ctx)
+    span = timedelta(days=ctx.profile.caps.debt_window_days or 7)
     now_s = lt.epoch(at)
     reopen: list[int] = []
     for z in r.time_zones:
         today = lt.local_date(z, now_s)
         days = sorted((d for a in calls if (d := lt.local_date(z, ctx.placed_s(a))) <= today), reverse=True)
-        in_window = [d for d in days if d > today - timedelta(days=7)]
+        in_window = [d for d in days if d > today - span]
         if len(in_window) >= cap:
-            # the window [D-6, D] drops below cap once the cap-th most recent call leaves it
-            reopen.append(lt.local_day_start(z, days[cap - 1] + timedelta(days=7)))
+            # the window D-6..D drops below cap once the cap-th most recent call leaves it
+            reopen.append(lt.local_day_start(z, days[cap - 1] + span))
     if not reopen:
         return None
     return Denial(DenyReason.SEVEN_IN_SEVEN, lt.from_epoch(max(reopen)),

@@ -58,6 +58,20 @@ def test_given_a_campaign_override_when_applied_then_only_the_named_keys_change(
     assert us.caps.attempts_per_debt_7d == 7                  # the base is untouched
 
 
+def test_given_massachusetts_two_calls_in_seven_days_then_the_override_is_a_cap_and_a_window() -> None:
+    ma = builtin_profile("us").with_overrides({"caps": {"attempts_per_debt_7d": 2, "debt_window_days": 7}})
+    assert (ma.caps.attempts_per_debt_7d, ma.caps.debt_window_days) == (2, 7)
+    with pytest.raises(ProfileError, match=r"caps\.debt_window_days: required"):
+        builtin_profile("us").with_overrides({"caps": {"debt_window_days": None}})
+
+
+def test_given_a_long_quiet_period_then_the_gate_is_told_to_load_more_history() -> None:
+    us = builtin_profile("us")
+    assert us.history_lookback().days == 9
+    assert us.with_overrides({"caps": {"conversation_quiet_days": 30}}).history_lookback().days == 32
+    assert builtin_profile("uk").history_lookback().days == 9       # 72 h fits in 7 days
+
+
 def test_given_an_override_with_a_bad_value_then_the_error_names_the_key() -> None:
     with pytest.raises(ProfileError, match=r"^profiles\.us\.caps\.attempts_per_debt_7d: must be a positive integer"):
         load_profiles({"profiles": {"us": {"extends": "us", "caps": {"attempts_per_debt_7d": 0}}}})

@@ -71,6 +71,7 @@ def profiles(draw: st.DrawFn, near: datetime) -> PolicyProfile:
         "caps": {field: draw(small_caps) for field in (
             "conversations_per_debtor_day", "attempts_per_number_day", "attempts_per_debt_7d",
             "conversation_quiet_days", "campaign_attempts", "lifetime_attempts")}
+        | {"debt_window_days": draw(st.sampled_from([7, 2, 10]))}
         | {"unanswered_min_gap_s": draw(st.none() | st.sampled_from([60, 300])),
            "consent_exclusion_days": draw(st.none() | st.just(7))},
         "lockouts": {"abandoned_redial_h": draw(st.none() | st.sampled_from([2, 72])),
