@@ -51,9 +51,9 @@ def campaign_kpis(session: Session, campaign: Campaign, profile: PolicyProfile, 
     for amount, currency, _, _ in promises:
         promised[currency] += amount
     resolved = [p for p in promises if p.status is not PromiseStatus.OPEN]
-    due = dict(session.execute(select(Account.currency, func.sum(Account.amount_due_minor))
+    due = _ints(session.execute(select(Account.currency, func.sum(Account.amount_due_minor))
                                .where(Account.campaign_id == campaign.id).group_by(Account.currency)).all())
-    paid = dict(session.execute(select(Payment.currency, func.sum(Payment.amount_minor))
+    paid = _ints(session.execute(select(Payment.currency, func.sum(Payment.amount_minor))
                                 .join(Account, Account.id == Payment.account_id)
                                 .where(Account.campaign_id == campaign.id).group_by(Payment.currency)).all())
     dispositions = Counter(d for (d,) in session.execute(
@@ -83,6 +83,11 @@ def campaign_kpis(session: Session, campaign: Campaign, profile: PolicyProfile, 
                    "attempted": accounts_attempted, "connected": len({r.account_id for r in rows if r.outcome in _CONNECTED}),
                    "right_party": rpc_accounts, "promised": len({p.account_id for p in promises})},
     }
+
+
+def _ints(rows: Any) -> dict[str, int]:
+    """PostgreSQL sums BIGINT into NUMERIC: back to integer minor units."""
+    return {currency: int(total or 0) for currency, total in rows}
 
 
 def _ratio(part: float, whole: float) -> float | None:
