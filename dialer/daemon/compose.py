@@ -46,7 +46,8 @@ def build_daemon(app: App, *, backend: str | None = None, campaigns: tuple[str, 
     return Daemon(sessions=app.sessions, gate=gate, telephony=telephony, clock=app.clock, node=node,
                   dial_template=s["telephony.dial"], tick_seconds=s["pacer.tick_seconds"],
                   grace_seconds=s["daemon.grace_seconds"], status_file=status_path(app),
-                  campaigns=campaigns, exit_when_idle_s=exit_when_idle_s, agents=agents)
+                  campaigns=campaigns, exit_when_idle_s=exit_when_idle_s, agents=agents,
+                  abandonment_budget=budget)
 
 
 def status_path(app: App) -> Path:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session, sessionmaker
 
 from dialer.clock import Clock
-from dialer.compliance.gate import CallGate, DialTarget
+from dialer.compliance.gate import BudgetLookup, CallGate, DialTarget
 from dialer.compliance.permit import PermitRejected
 from dialer.daemon.hopper import next_candidates, park
 from dialer.daemon.tracker import CallTracker
@@ -41,7 +41,8 @@ class TickReport:
 class CampaignRunner:
     def __init__(self, *, campaign_id: int, sessions: sessionmaker[Session], gate: CallGate,
                  telephony: Telephony, tracker: CallTracker, clock: Clock, dial_template: str,
-                 tick_seconds: float, agents: AgentSnapshot | None = None) -> None:
+                 tick_seconds: float, agents: AgentSnapshot | None = None,
+                 abandonment_budget: BudgetLookup | None = None) -> None:
         self.campaign_id = campaign_id
         self._sessions = sessions
         self._gate = gate
@@ -54,6 +55,7 @@ class CampaignRunner:
         self._mode: CampaignMode | None = None
         self._counters = Counters()
         self._agents = agents
+        self._budget = abandonment_budget or (lambda _campaign_id, _now: None)
         self._started = time.monotonic()
         self.needs_reconcile = False
 
@@ -155,6 +157,9 @@ class CampaignRunner:
         return PacingSnapshot(
             now=time.monotonic() - self._started, free_agents=free, talking=talking, wrapping=wrapping,
             ringing=ringing, waiting=waiting, bot_free=max(0, bot_capacity - bot_busy), bot_busy=bot_busy,
+            # The gate denies over-dialling modes while the budget is spent; the pacer is told too,
+            # so it paces like progressive instead of asking for calls the gate will refuse.
+            guaranteed_agent_only=self._budget(self.campaign_id, now) is not None,
             counters=self._counters,
             recent=Observations(resolved=tuple(observed.resolved), talk_seconds=tuple(observed.talk_seconds)),
             limits=DialLimits(channel_limit=channel_limit, lines_in_use=len(calls), calls_per_second=cps,

@@ -27,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from dialer.clock import Clock
-from dialer.compliance.gate import CallGate
+from dialer.compliance.gate import BudgetLookup, CallGate
 from dialer.daemon.aftercall import schedule_next
 from dialer.daemon.runner import CampaignRunner, TickReport
 from dialer.daemon.tracker import CallTracker
@@ -57,7 +57,8 @@ class Daemon:
     def __init__(self, *, sessions: sessionmaker[Session], gate: CallGate, telephony: Telephony, clock: Clock,
                  node: str, dial_template: str, tick_seconds: float, grace_seconds: float, status_file: Path,
                  campaigns: tuple[str, ...] = (), exit_when_idle_s: float | None = None,
-                 agents: Callable[[], AgentSnapshot | None] | None = None) -> None:
+                 agents: Callable[[], AgentSnapshot | None] | None = None,
+                 abandonment_budget: BudgetLookup | None = None) -> None:
         self._sessions = sessions
         self._gate = gate
         self._telephony = telephony
@@ -70,6 +71,7 @@ class Daemon:
         self._only = campaigns
         self._exit_when_idle = exit_when_idle_s
         self._agents = agents or (lambda: None)
+        self._budget = abandonment_budget
         self._stop = asyncio.Event()
         self._events: asyncio.Queue[CallEvent] = asyncio.Queue()
         self._runners: dict[int, CampaignRunner] = {}
@@ -146,7 +148,7 @@ class Daemon:
                 runner = self._runners[campaign_id] = CampaignRunner(
                     campaign_id=campaign_id, sessions=self._sessions, gate=self._gate, telephony=self._telephony,
                     tracker=self._tracker, clock=self._clock, dial_template=self._dial_template,
-                    tick_seconds=self._tick)
+                    tick_seconds=self._tick, abandonment_budget=self._budget)
             runner.set_agents(self._agents())
             report = await runner.tick()
             if runner.needs_reconcile:
