@@ -11,20 +11,21 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, bindparam, insert, select, tuple_, update
+from sqlalchemy import Table, select, tuple_
 from sqlalchemy.orm import Session
 
 from dialer.db.models import Account, Debtor, PhoneContact
 from dialer.domain import ContactOwner
 from dialer.importing.accounts import ParsedAccount
+from dialer.importing.bulk import insert_rows, update_rows
 
 CHUNK = 5000  # bound parameters per statement stay far below SQLite's 32,766 limit
 T = TypeVar("T")
 
-# Rows go through Core executemany on the tables, not ORM bulk operations: the ORM adds ~20 µs of
-# bookkeeping per row, and an INSERT … RETURNING with a guaranteed row order has no sentinel
-# column on SQLite, so SQLAlchemy would send it one row per statement (benchmarks/import_accounts.py
-# measured 1,300 rows/s before this). Ids of new debtors are read back by their external ids.
+# Rows go to the driver's executemany through `bulk` (see why there), not ORM bulk operations:
+# an INSERT … RETURNING with a guaranteed row order has no sentinel column on SQLite, so
+# SQLAlchemy sent it one row per statement (benchmarks/import_accounts.py measured 1,300 rows/s
+# before this). Ids of new debtors are read back by their external ids.
 _DEBTORS: Table = Debtor.__table__  # type: ignore[assignment]
 _ACCOUNTS: Table = Account.__table__  # type: ignore[assignment]
 _CONTACTS: Table = PhoneContact.__table__  # type: ignore[assignment]
@@ -38,13 +39,15 @@ class WriteCounts:
 
 def write_accounts(session: Session, parsed: Sequence[ParsedAccount], *, campaign_id: int,
                    now: datetime, today: date) -> WriteCounts:
-    debtor_ids = _upsert_debtors(session, parsed, now)
+    debtor_ids, new_debtors = _upsert_debtors(session, parsed, now)
     counts = _upsert_accounts(session, parsed, debtor_ids, campaign_id, now, today)
-    _upsert_contacts(session, parsed, debtor_ids, now)
+    _upsert_contacts(session, parsed, debtor_ids, new_debtors, now)
     return counts
 
 
-def _upsert_debtors(session: Session, parsed: Sequence[ParsedAccount], now: datetime) -> dict[str, int]:
+def _upsert_debtors(session: Session, parsed: Sequence[ParsedAccount],
+                    now: datetime) -> tuple[dict[str, int], set[int]]:
+    """Debtor ids by external id, and the ids of the debtors inserted just now."""
     latest: dict[str, ParsedAccount] = {}
     for row in parsed:
         latest[row.debtor_id] = row  # the last row wins for the debtor's own fields
@@ -60,9 +63,10 @@ def _upsert_debtors(session: Session, parsed: Sequence[ParsedAccount], now: date
         for ext, r in latest.items() if ext not in existing
     ]
     _insert(session, _DEBTORS, new)
-    existing.update(_existing(session, Debtor.external_id, Debtor.id, [row["external_id"] for row in new]))
+    inserted = _existing(session, Debtor.external_id, Debtor.id, [row["external_id"] for row in new])
+    existing.update(inserted)
     _update(session, _DEBTORS, changed)
-    return existing
+    return existing, set(inserted.values())
 
 
 def _upsert_accounts(session: Session, parsed: Sequence[ParsedAccount], debtor_ids: dict[str, int],
@@ -89,7 +93,7 @@ def _upsert_accounts(session: Session, parsed: Sequence[ParsedAccount], debtor_i
 
 
 def _upsert_contacts(session: Session, parsed: Sequence[ParsedAccount], debtor_ids: dict[str, int],
-                     now: datetime) -> None:
+                     new_debtors: set[int], now: datetime) -> None:
     wanted: dict[tuple[int, str], dict[str, Any]] = {}
     for r in parsed:
         debtor = debtor_ids[r.debtor_id]
@@ -101,7 +105,7 @@ def _upsert_contacts(session: Session, parsed: Sequence[ParsedAccount], debtor_i
                 zone_source=c.zone_source, autodialer_consent=r.autodialer_consent,
             )
     existing: dict[tuple[int, str], int] = {}
-    keys = list(wanted)
+    keys = [k for k in wanted if k[0] not in new_debtors]  # a debtor inserted just now has no contacts
     for chunk in _chunks(keys, size=CHUNK // 2):
         rows = session.execute(
             select(PhoneContact.id, PhoneContact.debtor_id, PhoneContact.e164)
@@ -119,15 +123,11 @@ def _upsert_contacts(session: Session, parsed: Sequence[ParsedAccount], debtor_i
 
 
 def _insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    for chunk in _chunks(rows):
-        session.execute(insert(table), chunk)
+    insert_rows(session.connection(), table, rows)
 
 
 def _update(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Update rows by primary key: each dict holds `row_id` and the columns to set."""
-    statement = update(table).where(table.c.id == bindparam("row_id"))
-    for chunk in _chunks(rows):
-        session.execute(statement, chunk)
+    update_rows(session.connection(), table, rows)
 
 
 def _existing(session: Session, key_col: Any, id_col: Any, keys: Iterable[str]) -> dict[str, int]:
