@@ -125,3 +125,19 @@ def test_given_a_small_team_when_choosing_the_target_then_it_is_lower_than_for_a
     small = team_target(250.0, ceiling=0.03, overall=0.02, z=2.0)
     large = team_target(3000.0, ceiling=0.03, overall=0.02, z=2.0)
     assert 0 < small < large <= 0.02
+
+
+def test_given_the_default_profile_when_blended_then_it_paces_exactly_like_predictive() -> None:
+    blended, predictive = make_pacer("blended"), make_pacer("predictive")
+    for pacer in (blended, predictive):
+        pacer.calls_to_place(PacingSnapshot(now=0.0, free_agents=0, recent=history(), limits=ROOMY))
+    snap = busy_floor(1.0, bot_free=5)
+    assert blended.calls_to_place(snap) == predictive.calls_to_place(snap) > 0
+
+
+def test_given_the_bot_counts_as_live_when_blended_with_an_overflow_target_then_it_dials_more() -> None:
+    blended = make_pacer("blended", overflow_target=0.10)
+    blended.calls_to_place(PacingSnapshot(now=0.0, free_agents=0, recent=history(), limits=ROOMY))
+    predictive = warmed()
+    snap = busy_floor(1.0, bot_free=5)
+    assert blended.calls_to_place(snap) > predictive.calls_to_place(snap)
