@@ -296,7 +296,8 @@ class AmiTelephony:
                 continue
             attempt_id, ours = parsed
             state = reply.get("ChannelStateDesc", "")
-            if ours or attempt_id not in by_attempt:
+            # Only our ;1 half counts (see AriTelephony.live_calls).
+            if ours:
                 by_attempt[attempt_id] = LiveCall(attempt_id, uniqueid, state,
                                                   answered=state == "Up")
         return sorted(by_attempt.values(), key=lambda c: c.attempt_id)

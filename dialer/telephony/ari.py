@@ -295,7 +295,9 @@ class AriTelephony:
             if parsed is None:
                 continue
             attempt_id, ours = parsed
-            if ours or attempt_id not in by_attempt:
+            # Only our ;1 half counts: it ends the call when it goes (the ENDED event), and the ;2
+            # half can outlive it by a few milliseconds while Asterisk tears the call down.
+            if ours:
                 by_attempt[attempt_id] = LiveCall(attempt_id, channel.id, channel.state,
                                                   answered=channel.state == "Up")
         return sorted(by_attempt.values(), key=lambda c: c.attempt_id)

@@ -10,7 +10,7 @@ from panoramisk.fast_agi import Application
 from dialer.domain import Outcome, Route
 from dialer.telephony.interface import RoutePlan, SafeHarbour
 from dialer.telephony.lifecycle import CallLifecycle
-from tests.fixtures.asterisk import TEST_PORTS, issue_permit, wait_until_ended
+from tests.fixtures.asterisk import issue_permit, wait_until_ended
 
 pytestmark = pytest.mark.asterisk
 
@@ -33,7 +33,7 @@ async def test_given_a_fastagi_bot_when_calls_are_answered_then_it_gets_them_wit
 
     app = Application()   # built inside the running loop (panoramisk on 3.11)
     app.add_route("bot", bot)
-    server = await asyncio.start_server(app.handler, "127.0.0.1", int(TEST_PORTS["DIALER_AGI_PORT"]))
+    server = await asyncio.start_server(app.handler, "127.0.0.1", asterisk.agi_port)
     plans = {
         "bot": RoutePlan.to_bot(),
         "nobody-then-bot": RoutePlan.to_queue("overflow", safe_harbour=SafeHarbour.BOT),

@@ -6,14 +6,14 @@ import subprocess
 
 import pytest
 
-from tests.fixtures.asterisk import HARNESS
+from tests.fixtures.asterisk import HARNESS, free_test_ports
 
 pytestmark = pytest.mark.asterisk
 
 
 def test_given_the_shipped_configs_when_check_config_runs_on_a_fresh_instance_then_it_passes():
-    env = {**os.environ, "DIALER_ASTERISK_INSTANCE": "pytest-config", "DIALER_ARI_PORT": "28088",
-           "DIALER_AMI_PORT": "25038", "DIALER_SIP_PORT": "25060", "DIALER_CARRIER_PORT": "25070"}
+    env = {**os.environ, "DIALER_ASTERISK_INSTANCE": f"pytest-config-{os.getpid()}",
+           **free_test_ports()}
     try:
         result = subprocess.run([str(HARNESS), "check-config"], env=env, text=True,
                                 capture_output=True, timeout=120)
@@ -22,7 +22,7 @@ def test_given_the_shipped_configs_when_check_config_runs_on_a_fresh_instance_th
         with open(log_path) as f:
             startup = f.read()
     finally:
-        subprocess.run([str(HARNESS), "stop"], env=env, timeout=60, capture_output=True)
+        subprocess.run([str(HARNESS), "stop", "--purge"], env=env, timeout=60, capture_output=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Asterisk" in startup and "modules will be loaded" in startup
     assert not re.search(r"(WARNING|ERROR)\[", startup)

@@ -1,0 +1,118 @@
+"""The dialer loses its link to a running Asterisk (network blip, proxy restart) while calls are
+up: both adapters reconnect, the reconnect hook sees the calls still in progress (reconciliation),
+and their events keep flowing on the new link. The link is cut by a small TCP proxy (fault
+injection); Asterisk and the calls are real."""
+
+import asyncio
+import contextlib
+from dataclasses import replace
+
+import pytest
+
+from dialer.telephony.ami import AmiTelephony
+from dialer.telephony.ari import AriTelephony
+from dialer.telephony.interface import CallEventKind, RoutePlan
+from tests.fixtures.asterisk import issue_permit, wait_until_ended
+
+pytestmark = pytest.mark.asterisk
+
+
+class CuttableProxy:
+    """127.0.0.1:<ephemeral> -> 127.0.0.1:<target>; `cut()` drops every open connection."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.port = 0
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def __aenter__(self) -> "CuttableProxy":
+        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+        self.cut()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._server.wait_closed()
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        self._writers |= {writer, up_writer}
+        pipes = [asyncio.create_task(self._pipe(reader, up_writer)),
+                 asyncio.create_task(self._pipe(up_reader, writer))]
+        self._tasks.update(pipes)
+        await asyncio.gather(*pipes, return_exceptions=True)
+        self._tasks.difference_update(pipes)
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            with contextlib.suppress(Exception):
+                writer.close()
+
+    def cut(self) -> None:
+        for writer in list(self._writers):
+            with contextlib.suppress(Exception):
+                writer.transport.abort()
+        self._writers.clear()
+
+
+async def test_given_ringing_calls_when_the_link_drops_then_adapters_reconnect_reconcile_and_follow_them(
+        asterisk, permit_authority):
+    async with CuttableProxy(int(asterisk.env["DIALER_ARI_PORT"])) as ari_proxy, \
+            CuttableProxy(asterisk.ami.port) as ami_proxy:
+        ari = AriTelephony(settings=replace(asterisk.ari,
+                                            url=f"http://127.0.0.1:{ari_proxy.port}/ari"),
+                           authority=permit_authority, clock=asterisk.clock)
+        ami = AmiTelephony(settings=replace(asterisk.ami, port=ami_proxy.port),
+                           authority=permit_authority, clock=asterisk.clock)
+        await ari.start()
+        await ami.start()
+        try:
+            reconciled: dict[str, set[int]] = {}
+            done = {"ari": asyncio.Event(), "ami": asyncio.Event()}
+            for telephony in (ari, ami):
+                async def reconcile(telephony=telephony):
+                    reconciled[telephony.name] = {c.attempt_id for c in await telephony.live_calls()}
+                    done[telephony.name].set()
+                telephony.on_reconnect(reconcile)
+
+            handles = {}
+            streams = {}
+            async with contextlib.AsyncExitStack() as stack:
+                for telephony in (ari, ami):
+                    streams[telephony.name] = await stack.enter_async_context(telephony.events())
+                    permit = issue_permit(permit_authority)
+                    handles[telephony.name] = await telephony.originate(
+                        permit, route=RoutePlan.to_bot(), dial="Local/noanswer@callee-sim")
+                for name, events in streams.items():
+                    event = await asyncio.wait_for(events.get(), 10)
+                    assert event.kind is CallEventKind.RINGING, name
+
+                ari_proxy.cut()
+                ami_proxy.cut()
+                await asyncio.wait_for(asyncio.gather(*(e.wait() for e in done.values())), 20)
+
+                for telephony in (ari, ami):
+                    # Still ringing in Asterisk: reconciliation finds it, nothing is lost.
+                    assert handles[telephony.name].attempt_id in reconciled[telephony.name]
+                    assert telephony.health().healthy and telephony.health().reconnects >= 1
+                    await telephony.hangup(handles[telephony.name])
+                    seen = await wait_until_ended(streams[telephony.name],
+                                                  {handles[telephony.name].attempt_id},
+                                                  timeout_s=10)
+                    assert seen[handles[telephony.name].attempt_id][-1].kind is CallEventKind.ENDED
+        finally:
+            await ari.close()
+            await ami.close()
