@@ -1,0 +1,118 @@
+"""The daemon's scheduler: APScheduler 3's asyncio scheduler with its jobs stored in the dialer's
+own database, so they survive restarts.
+
+Jobs have stable ids and are re-added with `replace_existing=True` at every start, so their
+arguments follow the current settings; the stored next run time is kept when the trigger did not
+change, so a run missed while the daemon was down fires once (coalesced) on start, within the
+job's misfire grace. Job functions live in `dialer.scheduling.jobs` (importable by reference).
+
+APScheduler 3 does not coordinate several schedulers on one job store: when several dialer
+processes share a PostgreSQL, either enable the scheduler in one of them, or rely on every job
+being idempotent (they are: recomputed values, outbox rows unique per account and trigger).
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy import inspect, select
+
+from dialer.config import Settings
+from dialer.db.session import make_engine
+from dialer.scheduling import jobs
+from dialer.scheduling.options import SchedulingOptions
+
+log = logging.getLogger(__name__)
+
+JOBS_TABLE = "apscheduler_jobs"
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    id: str
+    func: Callable[..., Any]
+    trigger: CronTrigger
+    kwargs: dict[str, Any]
+    misfire_grace_s: int
+
+
+def job_specs(db_url: str, options: SchedulingOptions) -> list[JobSpec]:
+    zone = ZoneInfo(options.zone)
+    at = {"db_url": db_url, "zone": options.zone}
+    return [
+        # 00:05 local: after every debtor of the zone has turned the day. Idempotent, so a run
+        # missed during downtime is worth doing whenever the daemon comes back the same day.
+        JobSpec("strategy.advance_days", jobs.advance_days,
+                CronTrigger(hour=0, minute=5, timezone=zone), at, 24 * 3600),
+        # :10, after the daily advance on its hour; a broken promise re-enters within the hour
+        JobSpec("strategy.review_promises", jobs.review_promises,
+                CronTrigger(minute=10, timezone=zone), at, 3600),
+        JobSpec("strategy.refresh_priorities", jobs.refresh_priorities,
+                CronTrigger(minute="*/15", timezone=zone), at, 15 * 60),
+        JobSpec("sms.plan_and_send", jobs.plan_and_send_sms,
+                CronTrigger(minute="*", timezone=zone),
+                {"db_url": db_url, "data_dir": options.data_dir, "gateway": options.sms_gateway,
+                 "webhook_url": options.sms_webhook_url, "profile_file": options.profile_file,
+                 "default_profile": options.default_profile, "sender": options.sender()}, 60),
+        JobSpec("reports.nightly", jobs.nightly_report,
+                CronTrigger(hour=0, minute=30, timezone=zone),
+                {"db_url": db_url, "data_dir": options.data_dir,
+                 "profile_file": options.profile_file}, 12 * 3600),
+    ]
+
+
+def build_scheduler(*, db_url: str, settings: Settings,
+                    options: SchedulingOptions | None = None) -> AsyncIOScheduler:
+    """A scheduler with every job added (not started): the caller owns `start()` and
+    `shutdown(wait=False)`, inside its running event loop."""
+    options = options or SchedulingOptions.from_settings(settings)
+    if options.sender() is None:
+        log.warning("SMS planning is off: set sms.creditor, sms.pay_how and sms.contact_phone; "
+                    "queued texts are still sent")
+    stored = stored_next_runs(db_url)
+    scheduler = AsyncIOScheduler(
+        jobstores={"default": SQLAlchemyJobStore(engine=make_engine(db_url), tablename=JOBS_TABLE)},
+        timezone=ZoneInfo(options.zone),
+        job_defaults={"coalesce": True, "max_instances": 1})
+    for spec in job_specs(db_url, options):
+        extra: dict[str, Any] = {}
+        previous = stored.get(spec.id)
+        if previous is not None and previous[0] == repr(spec.trigger):
+            extra["next_run_time"] = previous[1]
+        scheduler.add_job(spec.func, trigger=spec.trigger, id=spec.id, name=spec.id,
+                          kwargs=spec.kwargs, replace_existing=True, coalesce=True,
+                          max_instances=1, misfire_grace_time=spec.misfire_grace_s, **extra)
+    return scheduler
+
+
+def stored_next_runs(db_url: str) -> dict[str, tuple[str, datetime | None]]:
+    """Each stored job's trigger (as repr) and next run time, read before the jobs are replaced.
+
+    A row that no longer unpickles (a job function renamed between versions) is ignored: it is
+    replaced by the current definition.
+    """
+    engine = make_engine(db_url)
+    try:
+        if not inspect(engine).has_table(JOBS_TABLE):
+            return {}
+        store = SQLAlchemyJobStore(engine=engine, tablename=JOBS_TABLE)
+        found: dict[str, tuple[str, datetime | None]] = {}
+        with engine.connect() as conn:
+            for job_id, state in conn.execute(select(store.jobs_t.c.id, store.jobs_t.c.job_state)):
+                try:
+                    job = pickle.loads(state)
+                    found[job_id] = (repr(job["trigger"]), job.get("next_run_time"))
+                except Exception as error:  # any unpickling failure: the row is simply replaced
+                    log.warning("stored job %s unreadable (%s); replacing it", job_id, error)
+        return found
+    finally:
+        engine.dispose()
