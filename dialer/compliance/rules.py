@@ -140,7 +140,9 @@ def earliest_all_clear(ctx: RuleContext, now: datetime, denials: list[Denial]) -
             return None
         at = max(d.next_allowed_at for d in current if d.next_allowed_at is not None)
         current = [d for d in deny_all(ctx, at) if d.exact]
-    return None
+    # Not reached with real profiles (each jump passes a midnight or a window edge); if it were,
+    # a later re-check is safe, "never" would hide the contact for good.
+    return max(at, hint)
 
 
 def consent_active(request: DialRequest, profile: PolicyProfile, at: datetime) -> bool:
