@@ -177,7 +177,8 @@ class AriClient:
         self._on_connect.append(handler)
         return lambda: self._on_connect.remove(handler)
 
-    async def _dispatch(self, event: AriEvent) -> None:
+    async def dispatch(self, event: AriEvent) -> None:
+        """Run every handler of the event's type, then the "*" handlers; one failing does not stop the rest."""
         for handler in [*self._handlers.get(event.type, ()), *self._handlers.get("*", ())]:
             try:
                 result = handler(event)
@@ -206,7 +207,7 @@ class AriClient:
                             await result
                     self.connected.set()
                     async for message in ws:
-                        await self._dispatch(AriEvent.from_json(json.loads(message)))
+                        await self.dispatch(AriEvent.from_json(json.loads(message)))
                 self.last_error = "event socket closed by Asterisk"
             except (OSError, WebSocketException, asyncio.TimeoutError, AsteriskError) as exc:
                 self.last_error = f"event socket: {exc!r}"

@@ -51,3 +51,11 @@ def test_given_shipped_configs_then_no_password_is_shipped():
             stripped = line.split(";", 1)[0]
             if re.match(r"\s*(password|secret)\s*=", stripped):
                 assert "__" in stripped, f"{path.name}: {line!r} ships a secret"
+
+
+def test_given_a_built_root_when_build_runs_again_then_it_only_checks_and_returns_fast(asterisk):
+    import time
+    started = time.monotonic()
+    result = asterisk.harness("build")
+    assert time.monotonic() - started < 10
+    assert "root ready" in result.stderr and "debootstrap" not in result.stderr
