@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from dialer import __version__
+from dialer.commands.agent import agent
 from dialer.commands.campaign import campaign
 from dialer.commands.db import db
 from dialer.commands.dnc import dnc
@@ -35,6 +36,7 @@ def main(ctx: click.Context, config_path: str | None, db_url: str | None) -> Non
 
 main.add_command(db)
 main.add_command(campaign)
+main.add_command(agent)
 main.add_command(dnc)
 main.add_command(run)
 main.add_command(status)
