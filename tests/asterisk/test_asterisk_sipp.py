@@ -94,3 +94,24 @@ async def test_given_a_registered_auto_answering_agent_when_a_human_answers_then
     assert (asterisk.recording_dir / f"dialer-77-{permit.attempt_id}.wav").exists()
     # After the call, the agent is in wrap-up (queues.conf wrapuptime 5), not free.
     assert ami_telephony.agents().count(AgentState.IN_CALL) == 0
+
+
+async def test_given_an_agent_softphone_when_it_dials_the_pause_codes_then_the_agent_state_follows(
+        asterisk, sipp, ami_telephony):
+    async def dial(code: str, port: int) -> None:
+        proc = sipp.start("agent-feature-code.xml", port=port,
+                          remote=f"127.0.0.1:{asterisk.sip_port}",
+                          extra=("-s", code, "-key", "agent", "agent2", "-au", "agent2",
+                                 "-ap", asterisk.agent_password))
+        assert await asyncio.to_thread(proc.wait, 15) == 0, sipp.output("agent-feature-code.xml", port)
+
+    async def state_of_agent2() -> AgentState:
+        snapshot = await ami_telephony.refresh_agents()
+        return {a.name: a.state for a in snapshot.agents if a.queue == "collections"}["agent2"]
+
+    await dial("*53", asterisk.carrier_port + 22)
+    assert await state_of_agent2() is AgentState.PAUSED
+    await dial("*54", asterisk.carrier_port + 23)
+    # The live QueueMemberPause event updated the board, without a refresh.
+    assert ami_telephony.agents().count(AgentState.PAUSED) == 0
+    assert await state_of_agent2() is AgentState.UNAVAILABLE   # unpaused, but not registered
