@@ -97,11 +97,11 @@ def _plan_batch(session: Session, due: list[tuple[Account, tuple[str, ...]]], *,
     if not due:
         return 0
     ids = [a.id for a, _ in due]
-    completed = dict(session.execute(
+    completed: dict[int, int] = {account_id: count for account_id, count in session.execute(
         select(Attempt.account_id, func.count(Attempt.id))
         .where(Attempt.account_id.in_(ids), Attempt.outcome.is_not(None),
                Attempt.outcome != Outcome.CANCELLED)
-        .group_by(Attempt.account_id)).tuples())
+        .group_by(Attempt.account_id))}
     paid = paid_by_account(session, ids)
     queued = 0
     for account, active in due:
