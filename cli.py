@@ -19,6 +19,7 @@ from dialer.commands.simulate import simulate
 from dialer.commands.strategy import strategy
 from dialer.commands.agi import agi_server
 from dialer.commands.script import script
+from dialer.commands.account import account, payments
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -46,6 +47,8 @@ main.add_command(simulate)
 main.add_command(strategy)
 main.add_command(script)
 main.add_command(agi_server)
+main.add_command(account)
+main.add_command(payments)
 
 if __name__ == "__main__":  # pragma: no cover
     main()
