@@ -20,6 +20,7 @@ from dialer.commands.strategy import strategy
 from dialer.commands.agi import agi_server
 from dialer.commands.script import script
 from dialer.commands.account import account, payments
+from dialer.commands.top import top
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -49,6 +50,7 @@ main.add_command(script)
 main.add_command(agi_server)
 main.add_command(account)
 main.add_command(payments)
+main.add_command(top)
 
 if __name__ == "__main__":  # pragma: no cover
     main()
