@@ -55,9 +55,16 @@ class AmiSettings:
 
 
 class _Manager(Manager):
-    """panoramisk's Manager that stops reconnecting once closed."""
+    """panoramisk's Manager that stops reconnecting once closed and notices a dead link.
+
+    panoramisk sends a Ping every interval but never looks at the answer, so a half-open TCP
+    connection (Asterisk's host gone, a NAT or firewall dropping state) would leave the dialer
+    "connected" and blind forever. Here a Ping still unanswered at the next tick aborts the
+    connection, which makes panoramisk reconnect (and the adapter reconcile).
+    """
 
     closing = False
+    _last_ping: Any = None
 
     def connect(self, run_forever: bool = False, on_startup: Any = None,
                 on_shutdown: Any = None) -> Any:
@@ -65,9 +72,22 @@ class _Manager(Manager):
             return None
         return super().connect(run_forever, on_startup, on_shutdown)
 
+    def connection_made(self, f: Any) -> None:
+        self._last_ping = None
+        super().connection_made(f)
+
     def ping(self) -> None:
-        if self.protocol is not None and not getattr(self.protocol, "closed", True):
-            super().ping()
+        protocol = self.protocol
+        if self.closing or protocol is None or getattr(protocol, "closed", True):
+            return
+        if self._last_ping is not None and not self._last_ping.done():
+            self.log.warning("AMI: no answer to Ping within %ss, dropping the connection",
+                             self.ping_interval)
+            self._last_ping = None
+            protocol.transport.abort()
+            return
+        self.pinger = self.loop.call_later(self.ping_interval, self.ping)
+        self._last_ping = protocol.send({"Action": "Ping"})
 
 
 _RECONNECTED = object()

@@ -52,6 +52,8 @@ class AriSettings:
     request_timeout_s: float = 5.0
     backoff_initial_s: float = 0.5
     backoff_max_s: float = 30.0
+    # WebSocket keepalive: a half-open link is noticed within ping_s + ping_s.
+    ping_s: float = 5.0
 
     @property
     def events_url(self) -> str:
@@ -196,7 +198,8 @@ class AriClient:
                 async with ws_connect(self.settings.events_url,
                                       additional_headers={"Authorization": f"Basic {auth}"},
                                       open_timeout=self.settings.request_timeout_s,
-                                      ping_interval=5, ping_timeout=5) as ws:
+                                      ping_interval=self.settings.ping_s,
+                                      ping_timeout=self.settings.ping_s) as ws:
                     self.connects += 1
                     self.connected_since = clock.now()
                     self.last_error = ""

@@ -18,7 +18,8 @@ pytestmark = pytest.mark.asterisk
 
 
 class CuttableProxy:
-    """127.0.0.1:<ephemeral> -> 127.0.0.1:<target>; `cut()` drops every open connection."""
+    """127.0.0.1:<ephemeral> -> 127.0.0.1:<target>; `cut()` drops every open connection, `freeze()`
+    silently stops forwarding on them (a half-open link: no FIN, no RST, just silence)."""
 
     def __init__(self, target_port: int) -> None:
         self.target_port = target_port
@@ -26,6 +27,7 @@ class CuttableProxy:
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._frozen: set[asyncio.StreamWriter] = set()
 
     async def __aenter__(self) -> "CuttableProxy":
         self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
@@ -53,6 +55,8 @@ class CuttableProxy:
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while data := await reader.read(65536):
+                if writer in self._frozen:
+                    continue
                 writer.write(data)
                 await writer.drain()
         except (ConnectionError, OSError):
@@ -60,6 +64,10 @@ class CuttableProxy:
         finally:
             with contextlib.suppress(Exception):
                 writer.close()
+
+    def freeze(self) -> None:
+        self._frozen |= self._writers
+        self._writers = set()
 
     def cut(self) -> None:
         for writer in list(self._writers):
@@ -113,6 +121,38 @@ async def test_given_ringing_calls_when_the_link_drops_then_adapters_reconnect_r
                                                   {handles[telephony.name].attempt_id},
                                                   timeout_s=10)
                     assert seen[handles[telephony.name].attempt_id][-1].kind is CallEventKind.ENDED
+        finally:
+            await ari.close()
+            await ami.close()
+
+
+async def test_given_a_silent_half_open_link_when_keepalives_go_unanswered_then_both_adapters_reconnect(
+        asterisk, permit_authority):
+    async with CuttableProxy(int(asterisk.env["DIALER_ARI_PORT"])) as ari_proxy, \
+            CuttableProxy(asterisk.ami.port) as ami_proxy:
+        ari = AriTelephony(settings=replace(asterisk.ari, ping_s=0.5,
+                                            url=f"http://127.0.0.1:{ari_proxy.port}/ari"),
+                           authority=permit_authority, clock=asterisk.clock)
+        ami = AmiTelephony(settings=replace(asterisk.ami, port=ami_proxy.port, ping_s=1),
+                           authority=permit_authority, clock=asterisk.clock)
+        await ari.start()
+        await ami.start()
+        try:
+            reconnected = {"ari": asyncio.Event(), "ami": asyncio.Event()}
+            ari.on_reconnect(reconnected["ari"].set)
+            ami.on_reconnect(reconnected["ami"].set)
+            ari_proxy.freeze()
+            ami_proxy.freeze()
+            # Nothing closes the sockets: only the adapters' own keepalives can notice.
+            await asyncio.wait_for(asyncio.gather(*(e.wait() for e in reconnected.values())), 15)
+            for telephony in (ari, ami):
+                assert telephony.health().healthy
+                permit = issue_permit(permit_authority)
+                async with telephony.events() as events:
+                    await telephony.originate(permit, route=RoutePlan.to_bot(),
+                                              dial="Local/busy@callee-sim")
+                    seen = await wait_until_ended(events, {permit.attempt_id}, timeout_s=10)
+                assert seen[permit.attempt_id][-1].cause == 17
         finally:
             await ari.close()
             await ami.close()
