@@ -3,11 +3,13 @@ while the daemon was down is kept so it fires (once) on start."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
 from sqlalchemy.orm import Session, sessionmaker
 
 from dialer.config import ConfigError, load_settings
@@ -89,3 +91,32 @@ def test_given_the_job_entry_points_when_run_against_a_database_then_they_do_the
     assert account.stage == "final" and account.days_past_due > 2000 and account.priority > 0
     reports = list((tmp_path / "reports").glob("m1-*.json"))
     assert len(reports) == 1 and reports[0].stat().st_mode & 0o777 == 0o600
+
+
+async def test_given_a_running_scheduler_when_jobs_fall_due_then_they_run_and_report_to_listeners(
+        sessions: sessionmaker[Session], db_url: str, settings) -> None:  # type: ignore[no-untyped-def]
+    campaign_id = seed.campaign(sessions)
+    account_id, _ = seed.account(sessions, campaign_id, ref="1", due=date(2020, 1, 1), dpd=0)
+    done: dict[str, asyncio.Event] = {job_id: asyncio.Event() for job_id in JOB_IDS}
+    errors: list[BaseException] = []
+
+    def on_event(event: JobExecutionEvent) -> None:
+        if event.exception is not None:
+            errors.append(event.exception)
+        done[event.job_id].set()
+
+    scheduler = build_scheduler(db_url=db_url, settings=settings)
+    scheduler.add_listener(on_event, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+    scheduler.start()
+    try:
+        now = datetime.now(timezone.utc)
+        for job_id in ("strategy.advance_days", "sms.plan_and_send"):
+            scheduler.modify_job(job_id, next_run_time=now)
+        scheduler.wakeup()
+        await asyncio.wait_for(asyncio.gather(done["strategy.advance_days"].wait(),
+                                              done["sms.plan_and_send"].wait()), timeout=30)
+    finally:
+        scheduler.shutdown(wait=False)
+    assert errors == []
+    with sessions() as session:
+        assert session.get_one(Account, account_id).stage == "final"
