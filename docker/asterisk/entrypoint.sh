@@ -93,6 +93,8 @@ set_line() {  # set_line FILE 'regex of the line' 'new line': the line must exis
 render() {
   [ -d "$SHIPPED" ] || die "shipped configs not found in $SHIPPED"
   local tmp; tmp="$(mktemp -d "${ETC%/}.render.XXXXXX")"
+  # A refused render leaves /etc/asterisk as it was and no half-written copy behind.
+  trap 'rm -rf "$tmp"' EXIT
   # Debian's stock files for the modules the project does not configure, ours on top: what an
   # admin does when copying asterisk_conf/*.conf into /etc/asterisk (scripts/asterisk-harness too).
   if [ -d "$STOCK" ]; then cp -a "$STOCK/." "$tmp/"; fi
@@ -150,6 +152,7 @@ render() {
   chmod 0750 "$ETC"
   if id asterisk >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then chown root:asterisk "$ETC"; fi
   rm -rf "$tmp"
+  trap - EXIT
 }
 
 render
