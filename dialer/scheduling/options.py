@@ -39,7 +39,7 @@ class SchedulingOptions:
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> SchedulingOptions:
         """Read the declared settings; keys not declared yet in `dialer.config` keep the defaults
-        above (see docs/scheduling.md for the settings to declare)."""
+        above (see dialer/scheduling/README.md for the settings to declare)."""
         default_profile = settings["profile.default"]
         values: dict[str, Any] = {
             "zone": _default_zone(settings, default_profile),

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timezone
 from pathlib import Path
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from dialer.db.models import Account, AuditEntry, ImportBatch, Payment, PromiseToPay
@@ -85,10 +85,11 @@ def settle(session: Session, accounts: Iterable[Account], *, now: datetime, acto
             continue
         previous = account.status
         account.status, account.paid_at = "paid", now
-        kept = session.execute(update(PromiseToPay)
-                               .where(PromiseToPay.account_id == account.id,
-                                      PromiseToPay.status == PromiseStatus.OPEN)
-                               .values(status=PromiseStatus.KEPT, resolved_at=now)).rowcount
+        open_promises = list(session.scalars(select(PromiseToPay).where(
+            PromiseToPay.account_id == account.id, PromiseToPay.status == PromiseStatus.OPEN)))
+        for promise in open_promises:
+            promise.status, promise.resolved_at = PromiseStatus.KEPT, now
+        kept = len(open_promises)
         session.add(AuditEntry(at=now, actor=actor, kind="account_paid", campaign_id=account.campaign_id,
                                account_id=account.id,
                                detail={"from": previous, "stage": account.stage, "promises_kept": kept}))

@@ -12,7 +12,6 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -34,6 +33,8 @@ from dialer.strategy.priority import (
 from dialer.strategy.retry import Disposition
 
 LOOKBACK = timedelta(days=28)
+# id, debtor_id, stage, days_past_due, amount_due_minor, next_eligible_at
+_AccountRow = Row[int, int, str | None, int, int, datetime | None]
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ def _contact_tallies(session: Session, campaign_id: int, now: datetime
     return tallies, zones
 
 
-def _scores(session: Session, campaign_id: int, accounts: Sequence[Row[Any]],
+def _scores(session: Session, campaign_id: int, accounts: Sequence[_AccountRow],
             tallies: dict[int, AnswerTally], zones: dict[int, str], prior: PopulationPrior, payment: PaymentModel, *,
             now: datetime, fallback_zone: str) -> list[dict[str, object]]:
     account_ids = [a.id for a in accounts]

@@ -77,7 +77,8 @@ def _with_unfired_triggers(session: Session, accounts: list[Account]) -> list[tu
             select(SmsMessage.account_id, SmsMessage.trigger)
             .where(SmsMessage.account_id.in_([a.id for a in accounts]),
                    SmsMessage.trigger.is_not(None))):
-        fired[account_id].add(trigger)
+        if account_id is not None and trigger is not None:
+            fired[account_id].add(trigger)
     min_dpd = {t.name: t.min_dpd for t in DEFAULT_TRIGGERS}
     due = []
     for account in accounts:
