@@ -3,12 +3,15 @@
 How the daemon uses it (one adapter per Asterisk server, built once in the composition root)::
 
     telephony = AriTelephony(settings=..., authority=permit_authority, clock=SystemClock())
-    unsubscribe = telephony.subscribe(tracker.on_event)   # several subscribers are fine
+    tracker = CallTracker()                                # tracker.py: lifecycles, reconcile
+    unsubscribe = telephony.subscribe(on_event)            # several subscribers are fine;
+                                                           # on_event: tracker.on_event + persist
+    telephony.on_reconnect(reconcile)                      # tracker.reconcile(await live_calls())
     await telephony.start()                                # returns once connected (or raises)
     ...
+    tracker.originating(permit.attempt_id, at=clock.now())
     handle = await telephony.originate(permit, route=RoutePlan.to_queue("collections"))
     ...                                                    # CallEvents arrive at the subscribers
-    calls = await telephony.live_calls()                   # after every reconnect: reconcile
     await telephony.close()
 
 Contract, whichever adapter:
