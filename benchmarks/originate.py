@@ -216,7 +216,7 @@ async def main_async(args: argparse.Namespace) -> None:
         results = {name: await bench_adapter(name, exports, int(status["pid"]), args)
                    for name in args.adapters.split(",")}
     finally:
-        harness("stop")
+        harness("stop", "--purge")
     text = report(results, args, version)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(text)

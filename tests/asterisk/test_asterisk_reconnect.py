@@ -2,12 +2,14 @@
 themselves, reconnect hooks fire (the daemon reconciles there), and calls work again."""
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 
 from dialer.domain import Outcome
 from dialer.telephony.interface import AsteriskError, RoutePlan
 from dialer.telephony.lifecycle import CallLifecycle
+from dialer.telephony.tracker import CallTracker
 from tests.fixtures.asterisk import issue_permit, wait_until_ended
 
 pytestmark = pytest.mark.asterisk
@@ -25,13 +27,25 @@ async def test_given_both_adapters_when_asterisk_restarts_then_both_recover_and_
         asterisk, ari_telephony, ami_telephony, permit_authority):
     reconnected = {"ari": asyncio.Event(), "ami": asyncio.Event()}
     live_after_reconnect = {}
+    trackers = {"ari": CallTracker(), "ami": CallTracker()}
     for telephony in (ari_telephony, ami_telephony):
+        telephony.subscribe(trackers[telephony.name].on_event)
+
         async def reconcile(telephony=telephony):
             # What the daemon does here: ask Asterisk for the truth before dialling again.
             live_after_reconnect[telephony.name] = await telephony.live_calls()
+            trackers[telephony.name].reconcile(live_after_reconnect[telephony.name],
+                                               now=asterisk.clock.now(), grace=timedelta(0))
             reconnected[telephony.name].set()
         telephony.on_reconnect(reconcile)
     assert ari_telephony.health().healthy and ami_telephony.health().healthy
+
+    # A call rings on each adapter when Asterisk goes away.
+    for telephony in (ari_telephony, ami_telephony):
+        permit = issue_permit(permit_authority)
+        trackers[telephony.name].originating(permit.attempt_id, at=asterisk.clock.now())
+        await telephony.originate(permit, route=RoutePlan.to_bot(),
+                                  dial="Local/noanswer@callee-sim")
 
     await asyncio.to_thread(asterisk.harness, "stop")
     for telephony in (ari_telephony, ami_telephony):
@@ -49,6 +63,9 @@ async def test_given_both_adapters_when_asterisk_restarts_then_both_recover_and_
         await wait_healthy(telephony)
         assert telephony.health().reconnects == 1
         assert live_after_reconnect[telephony.name] == []   # a restarted Asterisk has no calls
+        # ... so the ringing call was ended (by its last events or by reconciliation), not
+        # left open forever.
+        assert trackers[telephony.name].open_calls() == []
 
     for telephony in (ari_telephony, ami_telephony):
         permit = issue_permit(permit_authority)
