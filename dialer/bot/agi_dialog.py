@@ -155,9 +155,11 @@ class AgiDialogRunner:
         asterisk_name = self.paths.for_asterisk(host_wav)
         # s=2: stop after 2 s of silence (whole seconds only); the length cap bounds a monologue.
         cap_ms = int((listen.timeout_s + 12) * 1000)
-        value, data = await self._cmd(f'RECORD FILE {asterisk_name} wav "{DTMF_KEYS}" {cap_ms} s=2')
+        value, data = await self._cmd(f'RECORD FILE {asterisk_name} wav "{DTMF_KEYS}" {cap_ms} 0 s=2')
         self.timer.heard()
-        if data.startswith("dtmf") or (value.isdigit() and int(value) > 0):
+        # Asterisk 22 reports e.g. "result=11668 (timeout)" after the silence limit: only "(dtmf)"
+        # means a key, and then result is its character code.
+        if data.startswith("dtmf") and value.isdigit() and int(value) > 0:
             first = chr(int(value))
             return Keyed(first + await self._more_digits(first, listen.max_digits))
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 _SHARED = """
 <filler> = um | uh;
+<lead> = sorry | hello | hi | oh | well | hey | excuse me | listen;
 <stop> = stop calling [me] | do not call [me] [again] | please stop calling [me] | remove my number | take me off your list | leave me alone;
 <human> = [i want to | can i | let me] (speak | talk) to a (real person | human | person | representative | agent) | [a] real person [please] | agent | representative | operator;
 <digit> = zero | oh | one | two | three | four | five | six | seven | eight | nine;
@@ -25,25 +26,25 @@ _SHARED = """
 
 _GRAMMARS = {
     "identity": """
-public <utt> = [<filler>] (<yes> | <no> | <wrong> | <third> | <stop> | <human>) [<filler>];
+public <utt> = [<lead>] [<filler>] (<yes> | <no> | <wrong> | <third> | <stop> | <human>) [<filler>];
 <yes> = yes | yeah | yep | speaking | this is he | this is she | that is me | it is me | yes speaking | yes this is [him | her | me] | correct;
 <no> = no | nope | not me | no it is not;
 <wrong> = wrong number | you have the wrong number | i do not know (him | her | that person) | there is no one here by that name | nobody by that name;
 <third> = (he | she) is not (here | home | available) | this is his (wife | mother | father | son | brother) | this is her (husband | mother | father | daughter | sister) | i can take a message;
 """,
     "digits": """
-public <utt> = [<filler>] [it is | my year of birth is | i was born in | the last four digits are] (<year> | <digit> <digit> <digit> <digit>) [<filler>] | <stop> | <human> | wrong number;
+public <utt> = [<lead>] [<filler>] [it is | my year of birth is | i was born in | the last four digits are] (<year> | <digit> <digit> <digit> <digit>) [<filler>] | <stop> | <human> | wrong number;
 <year> = nineteen <tens> [<digit>] | two thousand [and] [<below100>] | nineteen hundred [and] [<below100>];
 """,
     "confirm": """
-public <utt> = [<filler>] (<yes> | <no> | <promise> | <stop> | <human>) [<filler>];
+public <utt> = [<lead>] [<filler>] (<yes> | <no> | <promise> | <stop> | <human>) [<filler>];
 <yes> = yes | yeah | yep | correct | that is right | right | sure | ok | okay | that is correct | i will | of course;
 <no> = no | nope | that is not right | not really | no i can not | no i will not;
 <promise> = i will pay [<amount>] [<when>] | [i can pay] <when> | make it <when>;
 <amount> = <number> dollars [and <below100> cents] | <number> | all of it | the full amount | the minimum;
 """,
     "payment": """
-public <utt> = [<filler>] (<promise> | <partial> | <paid> | <refuse> | <hardship> | <dispute> | <stop> | <human> | <yes> | <no> | <wrong> | <third>) [<filler>];
+public <utt> = [<lead>] [<filler>] (<promise> | <partial> | <paid> | <refuse> | <hardship> | <dispute> | <stop> | <human> | <yes> | <no> | <wrong> | <third>) [<filler>];
 <yes> = yes | yeah | sure | ok | okay | of course;
 <no> = no | nope | not today;
 <promise> = [yes] [i] (will | can | am going to) pay [it | that | you] [<amount>] [<when>] | [i will pay] <when> | i am paying [it] [right now | now | today] | i will (do it | send it | transfer it) [<when>] | i will try to pay [<when>];

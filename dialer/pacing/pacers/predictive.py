@@ -58,10 +58,10 @@ class PredictivePacer(LimitedPacer):
                  hour_margin_z: float = 2.0, target: float | None = None, grace_s: int = 2,
                  horizon_s: int = 30, outcome_memory_s: float = 900.0,
                  duration_memory_s: float = 3600.0, min_dials: int = 150, min_lives: int = 20,
-                 min_talks: int = 15, feedback_gain: float = 1.0 / 3600.0,
-                 feedback_memory_s: float = 2400.0, guard_fraction: float = 0.95,
-                 guard_reserve: float = 2.0,
-                 model_bias: float = 0.35, max_calls_per_tick: int = 400,
+                 min_talks: int = 15, feedback_gain: float = 1.0 / 1800.0,
+                 feedback_memory_s: float = 2400.0, guard_fraction: float = 0.9,
+                 guard_reserve: float = 2.5,
+                 model_bias: float = 0.25, max_calls_per_tick: int = 400,
                  continuity: float = 0.0) -> None:
         super().__init__()
         self.continuity = continuity
@@ -80,6 +80,7 @@ class PredictivePacer(LimitedPacer):
         self.talk = DurationModel(memory_s=duration_memory_s)
         self.wrap = DurationModel(memory_s=duration_memory_s, max_s=600)
         self.hour = RollingAbandonment(keep_s=3600.0)
+        self.shift = RollingAbandonment(keep_s=math.inf)
         self.feedback = DecayedAbandonment(memory_s=feedback_memory_s)
         # Integral term: τ = target · exp(log_scale). It starts at the bias measured in simulation:
         # each tick's forecast ignores the dials later ticks will add, so it under-counts by 2.5–3.5×.
@@ -94,14 +95,16 @@ class PredictivePacer(LimitedPacer):
         self.outcomes.observe(now, snapshot.recent.resolved)
         self.talk.observe(now, snapshot.recent.talk_seconds)
         self.wrap.observe(now, snapshot.recent.wrap_seconds)
-        self.hour.record(now, self.counted(snapshot))
-        self.feedback.record(now, self.counted(snapshot))
+        self.hour.record(now, self.guarded(snapshot))
+        self.shift.record(now, self.guarded(snapshot))
+        self.feedback.record(now, snapshot.counters)
         self._service_mean = self.talk.mean + self.wrap.mean
         dt = 0.0 if self._last_now is None else max(0.0, now - self._last_now)
         self._last_now = now
         self._integrate(snapshot, dt)
 
-    def counted(self, snapshot: PacingSnapshot):  # noqa: ANN201 - Counters, overridden by blended
+    def guarded(self, snapshot: PacingSnapshot):  # noqa: ANN201 - Counters, overridden by blended
+        """The abandons the hour and shift guards count (all of them, unless the bot is live)."""
         return snapshot.counters
 
     @property
@@ -129,10 +132,14 @@ class PredictivePacer(LimitedPacer):
             return
         # Relative error, so the loop has the same speed at 1 % and at 3 %; clamped (anti-windup).
         error = (goal - window.rate) / goal
-        self.log_scale = min(1.5, max(-3.0, self.log_scale + self.feedback_gain * dt * max(-2.0, error)))
+        # Asymmetric: back off three times faster than it presses on; overshooting costs a
+        # rolling hour, undershooting only a little occupancy.
+        gain = self.feedback_gain * (3.0 if error < 0 else 1.0)
+        self.log_scale = min(1.5, max(-4.0, self.log_scale + gain * dt * max(-2.0, error)))
 
     def tolerance(self, snapshot: PacingSnapshot) -> float:
-        return self.target(snapshot) * math.exp(self.log_scale) * self.hour_headroom(snapshot)
+        headroom = min(self.hour_headroom(snapshot), self.shift_headroom(snapshot))
+        return self.target(snapshot) * math.exp(self.log_scale) * headroom
 
     # -- deciding -----------------------------------------------------------------------------
     def hour_headroom(self, snapshot: PacingSnapshot) -> float:
@@ -144,17 +151,35 @@ class PredictivePacer(LimitedPacer):
         the trailing window at its own end, so guarding the trailing hour guards them all.
         """
         hour = self.hour.trailing(snapshot.now)
-        projected = hour.lives + self.lives_per_hour(snapshot) * max(0.0, 3600.0 - hour.span_s) / 3600.0
-        if projected <= 0:
-            return 0.0
-        guard = self.guard_fraction * self.ceiling
-        soft = (guard + self.target(snapshot)) / 2.0
+        # Project the unfilled part of the hour at the live-answer rate actually achieved, never
+        # at more than a fully busy team could take, nor below half of it (else a progressive
+        # stretch, with its few answers, would keep the guard closed).
+        full = self.lives_per_hour(snapshot)
+        measured = hour.lives / max(hour.span_s, 60.0) * 3600.0
+        rate = min(full, max(measured, 0.5 * full))
+        projected = hour.lives + rate * max(0.0, 3600.0 - hour.span_s) / 3600.0
         # The reserve stands for abandons already in flight when the guard closes: the calls
         # ringing now were dialled under the old tolerance.
-        rate_with_reserve = (hour.abandons + self.guard_reserve) / projected
-        if rate_with_reserve >= guard:
+        guard = self.guard_fraction * self.ceiling
+        return self._headroom(hour.abandons, projected, guard, (guard + self.target(snapshot)) / 2.0)
+
+    def shift_headroom(self, snapshot: PacingSnapshot) -> float:
+        """The same guard on everything since the start, against the overall limit."""
+        shift = self.shift.trailing(snapshot.now)
+        if shift.lives < 1000:   # early in the shift its rate is mostly noise; the hour guard holds
+            return 1.0
+        guard = 0.97 * self.overall_target
+        return self._headroom(shift.abandons, float(shift.lives), guard, guard - 0.005, reserve=0.0)
+
+    def _headroom(self, abandons: float, lives: float, guard: float, soft: float,
+                  reserve: float | None = None) -> float:
+        """1 below `soft`, falling linearly to 0 at `guard` (rates counting the reserve)."""
+        if lives <= 0:
             return 0.0
-        return min(1.0, (guard - rate_with_reserve) / max(guard - soft, 1e-9))
+        rate = (abandons + (self.guard_reserve if reserve is None else reserve)) / lives
+        if rate >= guard:
+            return 0.0
+        return min(1.0, (guard - rate) / max(guard - soft, 1e-9))
 
     def wanted(self, snapshot: PacingSnapshot) -> int:
         if not self.trustworthy:
@@ -233,15 +258,15 @@ class BlendedPacer(PredictivePacer):
     is the profile's decision (COMPLIANCE.md: by default it is). By default, therefore, this pacer
     dials exactly like the predictive one and the bot only changes what the caller hears. A campaign
     whose profile counts the bot as a live representative sets `overflow_target`: the pacer then
-    aims for that share of answers overflowing to the bot, bounded by the bot channels free, and its
-    feedback loop and hour guard watch *silent* abandons (nobody at all) instead.
+    aims for that share of answers overflowing to free bot channels, and its hour and shift guards
+    watch *silent* abandons (nobody at all) instead.
     """
 
     def __init__(self, *, overflow_target: float | None = None, **params: float) -> None:
         super().__init__(target=overflow_target, **params)  # type: ignore[arg-type]
         self.overflow_target = overflow_target
 
-    def counted(self, snapshot: PacingSnapshot):  # noqa: ANN201
+    def guarded(self, snapshot: PacingSnapshot):  # noqa: ANN201
         c = snapshot.counters
         if self.overflow_target is None:
             return c
