@@ -17,7 +17,7 @@ import pytest
 from dialer.config import SETTINGS, load_settings
 from tests.deploy.tools import SYSTEMD, run
 
-UNITS = ["dialer.service", "dialer-agi.service"]
+UNITS = ["dialer.service", "dialer@.service", "dialer-agi.service"]
 DECLARED_ENV = {"DIALER_" + s.key.upper().replace(".", "_") for s in SETTINGS}
 INSTALLED_DIALER = "/opt/dialer/.venv/bin/dialer"
 
@@ -25,7 +25,7 @@ INSTALLED_DIALER = "/opt/dialer/.venv/bin/dialer"
 def installed_copy(unit: str, tmp_path: Path) -> Path:
     """The unit as it would be installed, with ExecStart pointing at this checkout's `dialer`."""
     here = Path(sys.executable).parent / "dialer"
-    copy = tmp_path / unit
+    copy = tmp_path / unit.replace("@.", "@m1.")   # a template is verified as one of its instances
     copy.write_text((SYSTEMD / unit).read_text(encoding="utf-8").replace(INSTALLED_DIALER, str(here)),
                     encoding="utf-8")
     return copy
