@@ -72,6 +72,11 @@ def test_given_overlapping_calls_to_one_debtor_then_the_second_is_flagged() -> N
         [(2, "call_in_flight")]
 
 
+def test_given_a_call_with_no_outcome_yet_then_any_later_call_to_that_debtor_overlaps_it() -> None:
+    assert rules_of([rec(1, utc(2026, 6, 1, 2), None), rec(2, utc(2026, 6, 1, 5), e164="+2")]) == \
+        [(2, "call_in_flight")]
+
+
 def test_given_eight_calls_about_a_debt_in_seven_days_then_the_eighth_is_flagged_under_us() -> None:
     calls = [rec(i, utc(2026, 6, i, 16), zones=NY, e164=f"+{i % 3}") for i in range(1, 8)]
     calls.append(rec(8, utc(2026, 6, 7, 20), zones=NY, e164="+5"))
