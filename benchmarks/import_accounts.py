@@ -56,6 +56,8 @@ PRODUCTS = ["credit card", "cash loan", "consumer loan", "auto loan"]
 class Step:
     name: str
     seconds: float
+    cpu_seconds: float       # user + system of the command and its parser processes
+    load_before: float       # 1-minute load average when it started (the machine is shared)
     rows: int
     output: dict[str, object] | None
 
@@ -152,15 +154,21 @@ def _date(rng: random.Random) -> str:
     return f"2026-{month:02d}-{day:02d}" if rng.random() < 0.8 else f"2026/{month:02d}/{day:02d}"
 
 
-def dialer(db_url: str, *args: str) -> tuple[float, str]:
-    """Run one `dialer` command as a separate process; (wall seconds, stdout)."""
+def dialer(db_url: str, name: str, *args: str, rows: int = 0) -> Step:
+    """Run one `dialer` command as a separate process and time it."""
     exe = shutil.which("dialer", path=str(Path(sys.executable).parent)) or "dialer"
+    load = os.getloadavg()[0]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run([exe, "--db-url", db_url, *args], capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(f"dialer {' '.join(args)} failed ({done.returncode}):\n{done.stderr[-4000:]}")
-    return elapsed, done.stdout
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    output = json.loads(done.stdout) if "--json" in args else None
+    print(f"{name}: {elapsed:.1f} s wall, {cpu:.1f} s CPU, load {load:.1f}", file=sys.stderr)
+    return Step(name, elapsed, cpu, load, rows, output)
 
 
 def run(rows: int, db: str, workers: int | None, keep: bool) -> list[Step]:
@@ -183,13 +191,12 @@ def run(rows: int, db: str, workers: int | None, keep: bool) -> list[Step]:
                 conn.execute(text("CREATE DATABASE bench"))
             admin.dispose()
             db_url = server.url("bench")
-        steps = [Step("db upgrade", dialer(db_url, "db", "upgrade")[0], 0, None),
-                 Step("campaign create", dialer(db_url, "campaign", "create", "bench", "--mode", "bot_only")[0], 0, None)]
+        steps = [dialer(db_url, "db upgrade", "db", "upgrade"),
+                 dialer(db_url, "campaign create", "campaign", "create", "bench", "--mode", "bot_only")]
         extra = ["--workers", str(workers)] if workers else []
         for name in ("import (new rows)", "re-import (updates)"):
-            seconds, out = dialer(db_url, "campaign", "import", "bench", str(csv_path), "--json", *extra)
-            steps.append(Step(name, seconds, rows, json.loads(out)))
-            print(f"{name}: {seconds:.1f} s", file=sys.stderr)
+            steps.append(dialer(db_url, name, "campaign", "import", "bench", str(csv_path), "--json", *extra,
+                                rows=rows))
         return steps
     finally:
         if cluster is not None:
@@ -210,13 +217,13 @@ def main(argv: list[str] | None = None) -> int:
     steps = run(args.rows, args.db, args.workers, args.keep)
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"\n{args.rows:,} rows, {args.db}, {os.cpu_count()} cores, peak RSS of one child {peak_mb:,.0f} MB\n")
-    print("| step | wall s | rows/s | inserted | updated | rejected |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print("| step | wall s | rows/s | CPU s | load avg at start | inserted | updated | rejected |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for step in steps:
         o = step.output or {}
         rate = f"{step.rows / step.seconds:,.0f}" if step.rows else ""
-        print(f"| {step.name} | {step.seconds:.1f} | {rate} | {o.get('inserted', '')} | {o.get('updated', '')} "
-              f"| {o.get('rejected', '')} |")
+        print(f"| {step.name} | {step.seconds:.1f} | {rate} | {step.cpu_seconds:.1f} | {step.load_before:.1f} "
+              f"| {o.get('inserted', '')} | {o.get('updated', '')} | {o.get('rejected', '')} |")
     return 0
 
 

@@ -1,0 +1,227 @@
+"""Benchmark: compliance-gate decisions per second on a production-sized database.
+
+    python -m benchmarks.gate_throughput [--contacts 1000000] [--db postgresql|sqlite] [--workers 4]
+                                         [--seconds 30] [--durable/--no-durable]
+
+Target (issue 3): >= 2,000 decisions/s on PostgreSQL. Builds the database described in
+`benchmarks/gate_data.py` (schema by the migrations, rows by SQLAlchemy Core), then calls the
+real `CallGate.decide` as a dialer process would, on contacts a hopper could hand it (every
+contact of the file, shuffled; each process its own slice, as leases with SKIP LOCKED give), with
+a clock that starts at Tue 2026-11-24 01:00 UTC: 09:00 in Shanghai and 17:00-20:00 in the US
+zones, so every window is open and denials come from the rules (DNC, third-party lock, caps,
+calls in flight), not from the hour. Measured: single process, then K processes in parallel
+(PostgreSQL only: SQLite serialises writers by design). Not a test; never collected by pytest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import pwd
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from sqlalchemy import create_engine, event, text
+
+from benchmarks.gate_data import Shape, build
+from dialer.clock import OffsetClock
+from dialer.compliance.book import ProfileBook
+from dialer.compliance.gate import CallGate, DialTarget
+from dialer.compliance.permit import PermitAuthority
+from dialer.compliance.profiles import load_profiles
+from dialer.db import migrate
+from dialer.db.session import make_engine, make_sessionmaker
+
+INSTANT = datetime(2026, 11, 24, 1, 0, tzinfo=timezone.utc)
+
+
+@dataclass
+class Run:
+    label: str
+    processes: int
+    seconds: float = 0.0
+    latencies_ms: list[float] = field(default_factory=list)
+    outcomes: Counter[str] = field(default_factory=Counter)
+    client_cpu_s: float = 0.0     # CPU time of the dialer processes (Python, SQLAlchemy, driver)
+    statements: int = 0           # SQL statements sent, BEGIN and COMMIT not counted
+
+    @property
+    def decisions(self) -> int:
+        return len(self.latencies_ms)
+
+    def row(self) -> str:
+        lat = sorted(self.latencies_ms)
+        p50, p99 = lat[len(lat) // 2], lat[min(len(lat) - 1, int(len(lat) * 0.99))]
+        allowed = self.outcomes["allow"]
+        mix = ", ".join(f"{k} {v / self.decisions:.1%}" for k, v in self.outcomes.most_common() if k != "allow")
+        return (f"| {self.label} | {self.processes} | {self.decisions:,} | {self.decisions / self.seconds:,.0f} "
+                f"| {p50:.1f} | {p99:.1f} | {statistics.fmean(lat):.1f} "
+                f"| {self.client_cpu_s / self.decisions * 1000:.2f} | {self.statements / self.decisions:.1f} "
+                f"| {allowed / self.decisions:.1%} | {mix} |")
+
+
+@dataclass
+class Sample:
+    seconds: float
+    latencies_ms: list[float]
+    outcomes: Counter[str]
+    cpu_s: float
+    statements: int
+
+
+def hammer(db_url: str, offset_s: float, targets: list[tuple[int, int, int]], seconds: float, node: str) -> Sample:
+    """One dialer process: decide on its targets, in order, for `seconds`."""
+    engine = make_engine(db_url)
+    statements = [0]
+    event.listen(engine, "before_cursor_execute", lambda *_args: statements.__setitem__(0, statements[0] + 1))
+    sessions = make_sessionmaker(engine)
+    gate = CallGate(sessions=sessions, profile_for=ProfileBook(load_profiles()).for_campaign,
+                    authority=PermitAuthority(), clock=OffsetClock(timedelta(seconds=offset_s)), node=node)
+    latencies: list[float] = []
+    outcomes: Counter[str] = Counter()
+    cpu_started, statements[0] = time.process_time(), 0
+    started = time.perf_counter()
+    deadline = started + seconds
+    for campaign, account, contact in targets:
+        t0 = time.perf_counter()
+        result = gate.decide(DialTarget(campaign, account, contact))
+        t1 = time.perf_counter()
+        latencies.append((t1 - t0) * 1000)
+        outcomes["allow" if result.allowed else _reason(result)] += 1
+        if t1 >= deadline:
+            break
+    sample = Sample(time.perf_counter() - started, latencies, outcomes, time.process_time() - cpu_started,
+                    statements[0])
+    engine.dispose()
+    return sample
+
+
+def _reason(result) -> str:  # type: ignore[no-untyped-def]
+    reason = result.decision.reason
+    return getattr(reason, "value", None) or result.decision.detail[:40] or "deny"
+
+
+def measure(db_url: str, targets: list[tuple[int, int, int]], processes: int, seconds: float,
+            at: datetime, label: str) -> Run:
+    offset = (at - datetime.now(timezone.utc)).total_seconds()
+    run = Run(label, processes)
+    share = len(targets) // processes
+    slices = [targets[i * share:(i + 1) * share] for i in range(processes)]
+    if processes == 1:
+        results = [hammer(db_url, offset, slices[0], seconds, "bench-0")]
+    else:
+        ctx = multiprocessing.get_context("spawn")
+        with ctx.Pool(processes) as pool:
+            results = pool.starmap(hammer, [(db_url, offset, s, seconds, f"bench-{i}") for i, s in enumerate(slices)])
+    run.seconds = max(r.seconds for r in results)
+    for r in results:
+        run.latencies_ms += r.latencies_ms
+        run.outcomes += r.outcomes
+        run.client_cpu_s += r.cpu_s
+        run.statements += r.statements
+    return run
+
+
+@dataclass
+class Postgres:
+    url: str
+    stop: Callable[[], None]
+    settings: str
+
+
+def start_postgres(workdir: Path, *, durable: bool) -> Postgres:
+    # The test fixture's cluster runs with fsync off; a benchmark of commits per second must say
+    # which it measured, so durability is an option here (default on, as in production).
+    from tests.fixtures.postgres import _as_postgres, _bin_dir, _free_port
+
+    bin_dir, port = _bin_dir(), _free_port()
+    if os.geteuid() == 0:
+        pw = pwd.getpwnam("postgres")
+        os.chown(workdir, pw.pw_uid, pw.pw_gid)
+    data = workdir / "pg"
+    subprocess.run(_as_postgres([str(bin_dir / "initdb"), "-D", str(data), "-U", "bench", "--auth=trust",
+                                 "-E", "UTF8", "--locale=C.UTF-8"]), check=True, capture_output=True)
+    settings = ("-c shared_buffers=1GB -c max_connections=100 -c max_wal_size=4GB "
+                + ("-c fsync=on -c synchronous_commit=on" if durable else
+                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"))
+    subprocess.run(_as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-o",
+                                 f"-c listen_addresses=127.0.0.1 -p {port} -k {workdir} {settings}",
+                                 "-l", str(workdir / "pg.log"), "-w", "start"]), check=True, capture_output=True)
+    admin = create_engine(f"postgresql+psycopg://bench@127.0.0.1:{port}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("CREATE DATABASE bench"))
+    admin.dispose()
+
+    def stop() -> None:
+        subprocess.run(_as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"]),
+                       capture_output=True, check=False)
+
+    return Postgres(f"postgresql+psycopg://bench@127.0.0.1:{port}/bench", stop, settings)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--contacts", type=int, default=1_000_000)
+    parser.add_argument("--db", choices=("postgresql", "sqlite"), default="postgresql")
+    parser.add_argument("--workers", type=int, default=4, help="parallel dialer processes (PostgreSQL)")
+    parser.add_argument("--seconds", type=float, default=30.0, help="length of each measured run")
+    parser.add_argument("--durable", action=argparse.BooleanOptionalAction, default=True,
+                        help="PostgreSQL with fsync and synchronous_commit on (default) or off")
+    parser.add_argument("--keep", action="store_true", help="keep the database (and server) for EXPLAIN")
+    args = parser.parse_args(argv)
+
+    workdir = Path(tempfile.mkdtemp(prefix="dialer-bench-gate-"))
+    server = None
+    try:
+        if args.db == "postgresql":
+            server = start_postgres(workdir, durable=args.durable)
+            db_url = server.url
+        else:
+            db_url = f"sqlite:///{workdir / 'bench.sqlite3'}"
+        migrate.upgrade(db_url)
+        engine = make_engine(db_url)
+        started = time.perf_counter()
+        built = build(engine, Shape(contacts=args.contacts), INSTANT,
+                      log=lambda m: print(f"[{time.perf_counter() - started:6.0f} s] {m}", file=sys.stderr))
+        engine.dispose()
+        build_s = time.perf_counter() - started
+        print(f"built in {build_s:.0f} s: {built.debtors:,} debtors, {built.contacts:,} contacts, "
+              f"{built.attempts:,} attempts", file=sys.stderr)
+        # Disjoint target sets per run so no run re-decides contacts another one already dialled.
+        half = len(built.targets) // 2
+        runs = [measure(db_url, built.targets[:half], 1, args.seconds, INSTANT, "single process")]
+        print(runs[-1].row(), file=sys.stderr)
+        if args.db == "postgresql" and args.workers > 1:
+            runs.append(measure(db_url, built.targets[half:], args.workers, args.seconds,
+                                INSTANT + timedelta(minutes=5), f"{args.workers} processes"))
+            print(runs[-1].row(), file=sys.stderr)
+        print(f"\n{args.db}, {built.contacts:,} contacts, {built.debtors:,} debtors, {built.attempts:,} attempts "
+              f"over 365 days; {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; "
+              f"build {build_s:.0f} s" + (f"; server: {server.settings}" if server else ""))
+        print("\n| run | processes | decisions | decisions/s | p50 ms | p99 ms | mean ms | client CPU ms/decision "
+              "| statements/decision | allowed | denials |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+        for run in runs:
+            print(run.row())
+        if args.keep:
+            print(f"\nkept: {db_url} (data in {workdir})", file=sys.stderr)
+    finally:
+        if server is not None and not args.keep:
+            server.stop()
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
