@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from dialer.compliance.book import ProfileBook
@@ -68,7 +68,10 @@ def plan_texts(sessions: sessionmaker[Session], *, now: datetime, sender: Sender
     return PlanResult(considered, queued)
 
 
-def _with_unfired_triggers(session: Session, accounts: list[Account]) -> list[tuple[Account, tuple[str, ...]]]:
+_Due = tuple[Account, tuple[str, ...], frozenset[str]]   # account, stage triggers, fired ones
+
+
+def _with_unfired_triggers(session: Session, accounts: list[Account]) -> list[_Due]:
     """Accounts whose stage lists a trigger not yet fired whose dpd threshold is met: the only
     ones worth the per-account reads below (most accounts have fired theirs already)."""
     plans = plans_for(session, {a.campaign_id for a in accounts if a.campaign_id is not None})
@@ -89,30 +92,29 @@ def _with_unfired_triggers(session: Session, accounts: list[Account]) -> list[tu
         active = plan.named(account.stage).sms_triggers
         if any(t not in fired[account.id] and account.days_past_due >= min_dpd.get(t, 1)
                for t in active):
-            due.append((account, active))
+            due.append((account, active, frozenset(fired[account.id])))
     return due
 
 
-def _plan_batch(session: Session, due: list[tuple[Account, tuple[str, ...]]], *, now: datetime,
-                sender: Sender, book: ProfileBook, catalog: TemplateCatalog) -> int:
+def _plan_batch(session: Session, due: list[_Due], *, now: datetime, sender: Sender,
+                book: ProfileBook, catalog: TemplateCatalog) -> int:
     if not due:
         return 0
-    ids = [a.id for a, _ in due]
+    ids = [a.id for a, _, _ in due]
     completed: dict[int, int] = {account_id: count for account_id, count in session.execute(
         select(Attempt.account_id, func.count(Attempt.id))
         .where(Attempt.account_id.in_(ids), Attempt.outcome.is_not(None),
                Attempt.outcome != Outcome.CANCELLED)
         .group_by(Attempt.account_id))}
     paid = paid_by_account(session, ids)
+    contacts = _textable_contacts(session, [a for a, _, _ in due])
+    languages = {debtor_id: language for debtor_id, language in session.execute(
+        select(Debtor.id, Debtor.language).where(Debtor.id.in_({a.debtor_id for a, _, _ in due})))}
     queued = 0
-    for account, active in due:
+    for account, active, fired in due:
         campaign = session.get_one(Campaign, account.campaign_id)
-        debtor = session.get_one(Debtor, account.debtor_id)
-        contact = _textable_contact(session, account, campaign)
-        language = _language(debtor.language, campaign.language)
-        fired = frozenset(t for (t,) in session.execute(
-            select(SmsMessage.trigger).where(SmsMessage.account_id == account.id,
-                                             SmsMessage.trigger.is_not(None))) if t)
+        contact = contacts.get(account.id)
+        language = _language(languages.get(account.debtor_id), campaign.language)
         outstanding = account.amount_due_minor - paid.get(account.id, 0)
         state = SmsAccountState(account.id, account.days_past_due, paid=outstanding <= 0,
                                 completed_calls=completed.get(account.id, 0),
@@ -143,24 +145,36 @@ def window_for(book: ProfileBook, campaign: Campaign, sender: Sender
     return window
 
 
-def _textable_contact(session: Session, account: Account, campaign: Campaign) -> PhoneContact | None:
-    """The debtor's own best number with SMS consent and a known zone, not on a do-not-call list.
+def _textable_contacts(session: Session, accounts: list[Account]) -> dict[int, PhoneContact]:
+    """Per account, the debtor's own best number with SMS consent and a known zone, not on a
+    do-not-call list (global or the account's campaign).
 
     Never a third party's number: a collection text tells whoever reads it that a debt exists.
     """
-    blocked = select(DncEntry.e164).where(
-        or_(DncEntry.campaign_id.is_(None), DncEntry.campaign_id == campaign.id))
+    by_debtor: dict[int, list[PhoneContact]] = defaultdict(list)
     for contact in session.scalars(
-            select(PhoneContact).where(PhoneContact.debtor_id == account.debtor_id,
+            select(PhoneContact).where(PhoneContact.debtor_id.in_({a.debtor_id for a in accounts}),
                                        PhoneContact.owner == ContactOwner.DEBTOR,
                                        PhoneContact.sms_consent.is_(True),
                                        PhoneContact.valid.is_(True),
-                                       PhoneContact.suppressed.is_(False),
-                                       PhoneContact.e164.not_in(blocked))
+                                       PhoneContact.suppressed.is_(False))
             .order_by(PhoneContact.rank, PhoneContact.id)):
         if contact.time_zones:
-            return contact
-    return None
+            by_debtor[contact.debtor_id].append(contact)
+    numbers = {c.e164 for contacts in by_debtor.values() for c in contacts}
+    blocked: dict[str, set[int | None]] = defaultdict(set)
+    if numbers:
+        for e164, campaign_id in session.execute(select(DncEntry.e164, DncEntry.campaign_id)
+                                                 .where(DncEntry.e164.in_(numbers))):
+            blocked[e164].add(campaign_id)
+    chosen: dict[int, PhoneContact] = {}
+    for account in accounts:
+        for contact in by_debtor.get(account.debtor_id, []):
+            lists = blocked.get(contact.e164, set())
+            if None not in lists and account.campaign_id not in lists:
+                chosen[account.id] = contact
+                break
+    return chosen
 
 
 def _language(debtor_language: str | None, campaign_language: str) -> str | None:

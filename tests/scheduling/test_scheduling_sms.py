@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from dialer.clock import FixedClock
 from dialer.compliance.book import ProfileBook
 from dialer.compliance.profiles import load_profiles
-from dialer.db.models import SmsMessage
+from dialer.db.models import DncEntry, PhoneContact, SmsMessage
 from dialer.domain import SmsStatus
 from dialer.scheduling.jobs import send_window
 from dialer.scheduling.texts import Sender, plan_texts
@@ -79,6 +79,19 @@ def test_given_no_sms_consent_when_planned_then_nothing_is_queued(
                                           dpd=2, stage="reminder", sms_consent=False)
     seed.completed_call(sessions, campaign_id=campaign_id, account_id=account_id,
                         contact_id=contact_id, at=datetime(2026, 3, 3, 2, tzinfo=timezone.utc))
+    assert _plan(sessions, NEXT_MORNING) == 0 and _outbox(sessions) == []
+
+
+def test_given_a_number_on_the_campaign_do_not_call_list_when_planned_then_it_is_not_texted(
+        sessions: sessionmaker[Session]) -> None:
+    campaign_id = seed.campaign(sessions)
+    account_id, contact_id = seed.account(sessions, campaign_id, ref="1", due=date(2026, 3, 1),
+                                          dpd=2, stage="reminder")
+    seed.completed_call(sessions, campaign_id=campaign_id, account_id=account_id,
+                        contact_id=contact_id, at=datetime(2026, 3, 3, 2, tzinfo=timezone.utc))
+    with sessions.begin() as session:
+        e164 = session.get_one(PhoneContact, contact_id).e164
+        session.add(DncEntry(e164=e164, campaign_id=campaign_id, reason="asked to stop"))
     assert _plan(sessions, NEXT_MORNING) == 0 and _outbox(sessions) == []
 
 
