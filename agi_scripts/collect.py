@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""Classic AGI entry point for the collection bot: `AGI(/path/to/agi_scripts/collect.py)`.
+
+Asterisk starts one process per call and talks AGI on stdin/stdout (pyst2's `asterisk.agi`; its
+fastagi module is broken on Python 3). The same `AgiDialogRunner` and `DialogSession` as the FastAGI
+server run here, so both transports behave identically. Configuration comes from the environment:
+
+  DIALER_BOT_CONTEXTS       JSON file {attempt_id: call context}   (demo/test provider)
+  DIALER_BOT_OUTCOMES       JSON-lines file for finished calls     (default var/bot-outcomes.jsonl)
+  DIALER_BOT_AUDIO_DIR      prompts + recordings, as this process sees them
+  DIALER_BOT_ASTERISK_AUDIO_DIR   the same directory as Asterisk sees it (chroot), default the same
+  DIALER_BOT_NO_ASR=1       keys only
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from asterisk.agi import AGI, AGIAppError, AGIException, AGIHangup
+
+from dialer.bot.agi_dialog import AudioPaths
+from dialer.bot.asr import AsrEngine, NoSpeechEngine, PocketsphinxEngine
+from dialer.bot.demo_store import JsonFileCallContexts, JsonLinesOutcomes
+from dialer.bot.fastagi import BotService, ScriptLibrary
+from dialer.bot.tts import EspeakEngine, PromptCache
+
+
+def pyst2_sender(agi: AGI) -> Any:
+    """Adapt pyst2's blocking AGI to the runner's `send(command) -> result dict` (panoramisk shape)."""
+
+    async def send(command: str) -> dict[str, Any]:
+        try:
+            agi.send_command(command)
+            return agi.get_result()
+        except AGIHangup:
+            return {"error": "AGIResultHangup", "msg": "hangup"}
+        except AGIAppError as exc:
+            return {"error": "AGIAppError", "msg": str(exc)}
+        except AGIException as exc:
+            return {"error": type(exc).__name__, "msg": str(exc)}
+
+    return send
+
+
+def build_service(env: dict[str, str]) -> BotService:
+    audio_dir = Path(env.get("DIALER_BOT_AUDIO_DIR", "var/bot-audio")).resolve()
+    asr: AsrEngine = NoSpeechEngine() if env.get("DIALER_BOT_NO_ASR") == "1" else PocketsphinxEngine()
+    return BotService(
+        contexts=JsonFileCallContexts(Path(env["DIALER_BOT_CONTEXTS"])),
+        outcomes=JsonLinesOutcomes(Path(env.get("DIALER_BOT_OUTCOMES", "var/bot-outcomes.jsonl"))),
+        scripts=ScriptLibrary(), prompts=PromptCache(EspeakEngine(), audio_dir / "tts"), asr=asr,
+        paths=AudioPaths(audio_dir, env.get("DIALER_BOT_ASTERISK_AUDIO_DIR", str(audio_dir))))
+
+
+def main() -> int:
+    if "DIALER_BOT_CONTEXTS" not in os.environ:
+        sys.stderr.write("collect.py: DIALER_BOT_CONTEXTS is not set\n")
+        return 1
+    agi = AGI()
+    service = build_service(dict(os.environ))
+    asyncio.run(service.run_call(pyst2_sender(agi)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,94 @@
+"""The real speech engines on this machine: espeak-ng + sox for prompts, pocketsphinx for answers."""
+
+import wave
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from dialer.bot.asr import NoSpeechEngine, PocketsphinxEngine
+from dialer.bot.grammars import grammar_names
+from dialer.bot.intents import Intent
+from dialer.bot.nlu import recognise
+from dialer.bot.tts import DEFAULT_VOICES, EspeakEngine, PromptCache, TtsError, Voice, find_voice, voice_for_attempt
+
+pytestmark = pytest.mark.slow   # loads the pocketsphinx model and runs espeak-ng: ~30 s on 2 cores
+
+CALLER = Voice("caller", "en-us", 160, 50)
+
+
+class CountingEngine(EspeakEngine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    def synthesize(self, text, voice, out_wav):
+        self.calls += 1
+        super().synthesize(text, voice, out_wav)
+
+
+def test_given_a_mandarin_prompt_when_synthesised_then_an_8khz_mono_wav_is_cached_by_text_and_voice(tmp_path):
+    engine = CountingEngine()
+    cache = PromptCache(engine, tmp_path)
+    voice = DEFAULT_VOICES["zh-CN"][0]
+    first = cache.path_for("您好，您有一笔一千二百三十四元五角的账单", voice)
+    again = cache.path_for("您好，您有一笔一千二百三十四元五角的账单", voice)
+    other_voice = cache.path_for("您好，您有一笔一千二百三十四元五角的账单", DEFAULT_VOICES["zh-CN"][1])
+    with wave.open(str(first)) as wav:
+        assert (wav.getframerate(), wav.getnchannels(), wav.getsampwidth()) == (8000, 1, 2)
+        assert wav.getnframes() > 8000      # more than a second of speech
+    assert first == again and other_voice != first and engine.calls == 2
+    assert (cache.hits, cache.misses) == (1, 2)
+
+
+def test_given_redials_of_an_unpaid_debtor_then_male_and_female_voices_alternate():
+    voices = [voice_for_attempt("zh-CN", n).name for n in (1, 2, 3, 4)]
+    assert voices == ["zh-male", "zh-female", "zh-male", "zh-female"]
+    assert voice_for_attempt("en-US", 2, previous_unpaid=False).name == "en-male"
+    assert find_voice("en-female").engine_voice == "en-us+f3"
+    with pytest.raises(TtsError):
+        find_voice("robot")
+
+
+@pytest.fixture(scope="module")
+def asr():
+    return PocketsphinxEngine()
+
+
+@pytest.fixture(scope="module")
+def speech(tmp_path_factory):
+    return PromptCache(EspeakEngine(), tmp_path_factory.mktemp("caller"))
+
+
+@pytest.mark.parametrize("text,grammar,intent", [
+    ("I will pay two hundred dollars next Friday", "payment", Intent.PROMISE_LATER),
+    ("stop calling me", "payment", Intent.STOP_CALLING),
+    ("sorry, you have the wrong number", "identity", Intent.WRONG_NUMBER),
+    ("yes speaking", "identity", Intent.AFFIRM),
+    ("I already paid", "payment", Intent.ALREADY_PAID),
+])
+def test_given_telephone_quality_speech_when_recognised_with_the_step_grammar_then_the_intent_follows(
+        asr, speech, text, grammar, intent):
+    heard = asr.transcribe(speech.path_for(text, CALLER), grammar, "en-US")
+    assert recognise(heard, "en-US", date(2026, 11, 22)).intent == intent, heard
+
+
+def test_given_a_spoken_amount_then_it_survives_recognition(asr, speech):
+    heard = asr.transcribe(speech.path_for("I will pay two hundred dollars next Friday", CALLER), "payment", "en-US")
+    assert "two hundred dollars" in heard
+
+
+def test_given_every_grammar_then_pocketsphinx_compiles_it(asr, tmp_path):
+    silence = tmp_path / "silence.wav"
+    with wave.open(str(silence), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(8000)
+        wav.writeframes(b"\0\0" * 4000)
+    for name in grammar_names():
+        assert isinstance(asr.transcribe(silence, name, "en-US"), str)
+
+
+def test_given_mandarin_then_pocketsphinx_declines_and_keys_are_the_way(asr):
+    assert not asr.supports("zh-CN") and asr.supports("en-US")
+    assert not NoSpeechEngine().supports("en-US")
