@@ -170,7 +170,8 @@ def report(results: dict[str, dict[str, dict[str, object]]], args: argparse.Name
         "",
         f"`python -m benchmarks.originate --burst {args.burst} --rate {args.rate} "
         f"--seconds {args.seconds}` on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, "
-        f"{os.cpu_count()} cores shared with other work, {version.strip()}.",
+        f"{os.cpu_count()} cores shared with other work (load average "
+        f"{os.getloadavg()[0]:.1f} at the end), {version.strip()}.",
         "Each call: gate permit redeemed, originate of `Local/<n>@dialer-outbound` to a "
         "`[callee-sim]` callee, every event fed through the lifecycle state machine.",
         "",
