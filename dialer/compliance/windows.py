@@ -27,7 +27,7 @@ from dialer.compliance.facts import WindowAgreement
 from dialer.compliance.profiles import CallingWindows
 
 HORIZON_DAYS = 400          # give up looking for an opening after this long (None: never opens)
-_CHUNK_DAYS = 8
+_CHUNK_DAYS = 2           # first look-ahead; grows 4x per empty chunk
 
 
 @dataclass(frozen=True)
