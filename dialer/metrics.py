@@ -13,6 +13,9 @@ hook, each taking plain values, so this module depends on no adapter:
     metrics.observe_bot_turn(0.42)
     await server.close()
 
+or straight from the daemon's own objects: `observe_tick_report(report)` (a `TickReport`),
+`observe_health(telephony.health())`, `observe_agent_snapshot(snapshot)`.
+
 Abandonment is exported as two counters (`dialer_live_answers_total`, `dialer_abandoned_calls_total`)
 so Prometheus computes it over any window (`increase(abandoned[24h]) / increase(live[24h])`, the
 Ofcom 24-hour measure; docs/deployment.md). The gate's own rolling figure, which follows the
@@ -28,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable, Mapping
+from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -46,6 +50,42 @@ AGENT_STATES = ("free", "ringing", "in_call", "wrap_up", "paused", "unavailable"
 # (cached or synthesized). Above ~1 s people start talking over the bot, hence the fine buckets.
 BOT_TURN_BUCKETS = (0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)
 PACER_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
+
+
+class TickFigures(Protocol):
+    """What the daemon's `TickReport` carries (dialer/daemon/runner.py)."""
+
+    campaign: str
+    wanted: int
+    placed: int
+    in_flight: int
+    pacer_ms: float
+    denials: dict[str, int]
+
+
+class HealthFigures(Protocol):
+    """What a telephony adapter's `Health` carries (dialer/telephony/interface.py; frozen, hence properties)."""
+
+    @property
+    def component(self) -> str: ...
+    @property
+    def healthy(self) -> bool: ...
+    @property
+    def reconnects(self) -> int: ...
+
+
+class AgentFigures(Protocol):
+    @property
+    def queue(self) -> str: ...
+    @property
+    def state(self) -> object: ...
+
+
+class AgentsFigures(Protocol):
+    """What an `AgentSnapshot` carries (dialer/telephony/agents.py)."""
+
+    @property
+    def agents(self) -> tuple[AgentFigures, ...]: ...
 
 
 def _value(item: object) -> str:
@@ -111,6 +151,11 @@ class DialerMetrics:
             if count:
                 self._denials.labels(campaign=campaign, reason=_value(reason)).inc(count)
 
+    def observe_tick_report(self, report: TickFigures) -> None:
+        """`observe_tick` from a daemon `TickReport`: one line in the daemon's tick loop."""
+        self.observe_tick(report.campaign, wanted=report.wanted, placed=report.placed, denials=report.denials,
+                          in_flight=report.in_flight, pacer_ms=report.pacer_ms)
+
     def observe_outcome(self, campaign: str, outcome: object) -> None:
         """A call ended (`outcome`: a dialer.domain.Outcome or its value)."""
         name = _value(outcome)
@@ -138,6 +183,15 @@ class DialerMetrics:
         for queue, per_state in counts.items():
             for state, count in per_state.items():
                 self._agents.labels(queue=queue, state=state).set(count)
+
+    def observe_agent_snapshot(self, snapshot: AgentsFigures | None) -> None:
+        """`observe_agents` from an `AgentSnapshot` (None: no agent board, e.g. ARI only: no change)."""
+        if snapshot is not None:
+            self.observe_agents((agent.queue, agent.state) for agent in snapshot.agents)
+
+    def observe_health(self, health: HealthFigures) -> None:
+        """`observe_telephony` from an adapter's `Health`: one line where the daemon reads it."""
+        self.observe_telephony(health.component, healthy=health.healthy, reconnects=health.reconnects)
 
     def observe_telephony(self, component: str, *, healthy: bool, reconnects: int) -> None:
         """The adapter's health (`Health.component/.healthy/.reconnects`, reconnects cumulative).

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from dialer.daemon.runner import TickReport
 from dialer.domain import Outcome
 from dialer.metrics import AGENT_STATES, DialerMetrics
-from dialer.telephony.agents import AgentState
+from dialer.telephony.agents import AgentSnapshot, AgentState, AgentView
+from dialer.telephony.interface import Health
 
 
 def samples(exposition: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -156,3 +159,22 @@ async def test_given_a_garbage_request_and_an_idle_client_when_closing_then_both
     assert answer.startswith(b"HTTP/1.1 400 ")
     assert await asyncio.wait_for(idle_reader.read(), timeout=2) == b""
     idle_writer.close()
+
+
+async def test_given_the_daemons_own_report_types_when_observed_directly_then_the_scrape_shows_them() -> None:
+    metrics = DialerMetrics()
+    metrics.observe_tick_report(TickReport(campaign="m1", state="running", wanted=5, placed=4, denied=1,
+                                           in_flight=9, pacer_ms=1.5, denials={"dnc": 1}))
+    metrics.observe_health(Health(component="ami", healthy=False, detail="reconnecting", reconnects=2))
+    metrics.observe_agent_snapshot(AgentSnapshot(at=datetime(2026, 11, 22, tzinfo=UTC), agents=(
+        AgentView("agent1", "collections", AgentState.WRAP_UP, 3.0),)))
+    metrics.observe_agent_snapshot(None)     # ARI has no agent board: the last figures stay
+
+    text = await scrape(metrics)
+
+    assert value(text, "dialer_dials_total", campaign="m1") == 4
+    assert value(text, "dialer_pacer_wanted_calls", campaign="m1") == 5
+    assert value(text, "dialer_gate_denials_total", campaign="m1", reason="dnc") == 1
+    assert value(text, "dialer_telephony_up", component="ami") == 0
+    assert value(text, "dialer_telephony_reconnects_total", component="ami") == 2
+    assert value(text, "dialer_agents", queue="collections", state="wrap_up") == 1
