@@ -118,10 +118,11 @@ def render(frame: dict[str, Any]) -> Group:
     parts.append(table)
     if frame["agents"]:
         agents = Table(title="agents")
-        for column in ("agent", "state", "for (s)"):
+        for column in ("agent", "queue", "state", "for (s)"):
             agents.add_column(column)
+        # as `Daemon._write_status` lists `AgentSnapshot.agents`: name, queue, state, elapsed_s
         for a in frame["agents"]:
-            agents.add_row(str(a.get("name", a.get("agent", ""))), str(a.get("state", "")),
+            agents.add_row(str(a.get("name", "")), str(a.get("queue", "")), str(a.get("state", "")),
                            _text(a.get("elapsed_s")))
         parts.append(agents)
     if daemon and daemon.get("pacing"):

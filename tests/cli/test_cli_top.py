@@ -30,7 +30,7 @@ def _status(at: datetime) -> dict:  # type: ignore[type-arg]
                         "outcomes": {"human": 2}, "max_pacer_ms": 0.8},
             "campaigns": [{"campaign": "m1", "state": "running", "wanted": 5, "placed": 2, "denied": 1,
                            "in_flight": 3, "pacer_ms": 0.1, "denials": {"outside_window": 1}}],
-            "agents": [{"name": "agent1001", "state": "in_call", "elapsed_s": 42.0}]}
+            "agents": [{"name": "agent1001", "queue": "collectors", "state": "in_call", "elapsed_s": 42.0}]}
 
 
 def _attempts(sessions: sessionmaker[Session], campaign_id: int,
