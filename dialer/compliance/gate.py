@@ -26,8 +26,8 @@ from dialer.compliance.rules import Decision, DenyReason, evaluate
 from dialer.db.models import Account, Attempt, AuditEntry, Campaign, ConsentRecord, Debtor, DncEntry, PhoneContact
 from dialer.domain import AttemptState, CampaignState, ConsentKind, ContactOwner
 
-# How far back the debtor's history is loaded. The longest look-back of any built-in rule is
-# 7 days (us 7-in-7 and the conversation quiet week); calls still in flight are loaded at any age.
+# How far back the debtor's history is loaded at least; a profile with longer day-based rules asks
+# for more (`PolicyProfile.history_lookback`). Calls still in flight are loaded at any age.
 HISTORY_DAYS = 14
 
 BudgetLookup = Callable[[int, datetime], "datetime | None"]
@@ -69,7 +69,7 @@ class CallGate:
         # connection (cached for seconds), and SQLite allows one writer at a time.
         budget_restored_at = self._budget(target.campaign_id, self._clock.now())
         with self._sessions() as session, session.begin():
-            loaded = _load(session, target, self._clock)
+            loaded = _load(session, target, self._clock, self._profile_for)
             now = self._clock.now() if isinstance(loaded, Decision) else loaded[3]
             if isinstance(loaded, Decision):
                 _audit(session, self._node, target, loaded, None, now)
@@ -105,8 +105,8 @@ class CallGate:
         return GateResult(decision, permit)
 
 
-def _load(session: Session, target: DialTarget,
-          clock: Clock) -> tuple[Campaign, PhoneContact, DialRequest, datetime] | Decision:
+def _load(session: Session, target: DialTarget, clock: Clock,
+          profile_for: ProfileLookup) -> tuple[Campaign, PhoneContact, DialRequest, datetime] | Decision:
     # One statement loads the three rows and takes the serialisation point: all decisions for one
     # debtor take turns (see module docstring). Statements, not rows, bound the gate's rate (see
     # benchmarks/results/gate.md). No row: unknown ids, or an account of another debtor.
@@ -123,7 +123,8 @@ def _load(session: Session, target: DialTarget,
     # Read the clock only once the lock is held: a decision must be judged at the instant it is
     # made, after every earlier decision and call end for this debtor has committed.
     now = clock.now()
-    history = _history(session, contact.debtor_id, now)
+    lookback = max(timedelta(days=HISTORY_DAYS), profile_for(campaign).history_lookback())
+    history = _history(session, contact.debtor_id, now, lookback)
     on_dnc, lifetime, in_campaign = session.execute(select(
         select(func.count(DncEntry.id)).where(
             DncEntry.e164 == contact.e164,
@@ -157,8 +158,8 @@ def _load(session: Session, target: DialTarget,
     return campaign, contact, request, now
 
 
-def _history(session: Session, debtor_id: int, now: datetime) -> tuple[PastAttempt, ...]:
-    since = now - timedelta(days=HISTORY_DAYS)
+def _history(session: Session, debtor_id: int, now: datetime, lookback: timedelta) -> tuple[PastAttempt, ...]:
+    since = now - lookback
     # Plain columns, not Attempt entities: the rules need a dozen fields, and building full ORM
     # objects for every row of the history cost more than the query itself.
     rows = session.execute(
