@@ -120,3 +120,40 @@ async def test_given_a_running_scheduler_when_jobs_fall_due_then_they_run_and_re
     assert errors == []
     with sessions() as session:
         assert session.get_one(Account, account_id).stage == "final"
+
+
+def _zone_in_daytime() -> str:
+    """An Etc/GMT±N zone whose local hour is 10:00–18:59 now: the text window is open there."""
+    hour = datetime.now(timezone.utc).hour
+    for offset in range(-12, 15):
+        if 10 <= (hour + offset) % 24 <= 18:
+            return "Etc/GMT" + (f"{-offset:+d}" if offset else "")   # Etc/GMT-8 is UTC+8
+    raise AssertionError("unreachable: some offset puts the hour in the day")
+
+
+async def test_given_a_configured_sender_when_the_sms_job_runs_then_the_file_gateway_gets_the_text_once(
+        sessions: sessionmaker[Session], db_url: str, tmp_path: Path) -> None:
+    campaign_id = seed.campaign(sessions)
+    zone = _zone_in_daytime()
+    today = datetime.now(timezone.utc).date()
+    account_id, contact_id = seed.account(sessions, campaign_id, ref="4242", due=today - timedelta(days=2),
+                                          dpd=2, stage="reminder", zone=zone)
+    seed.completed_call(sessions, campaign_id=campaign_id, account_id=account_id, contact_id=contact_id,
+                        at=datetime.now(timezone.utc) - timedelta(minutes=5))
+    sender = {"creditor": "示例银行", "pay_how": "示例银行App", "contact_phone": "95500",
+              "hours": "00:00-23:59"}
+    for _ in range(2):
+        await jobs.plan_and_send_sms(db_url, data_dir=str(tmp_path), gateway="file", webhook_url="",
+                                     profile_file="", default_profile="cn", sender=sender)
+    lines = (tmp_path / "sms-outbox.log").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 1 and "尾号4242" in lines[0]
+
+
+async def test_given_the_smpp_gateway_without_its_settings_when_opened_then_the_setting_is_named(
+        tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="sms.gateway: 'smpp'"):
+        async with jobs.open_gateway("smpp", data_dir=tmp_path, webhook_url=""):
+            pass
+    with pytest.raises(ConfigError, match="sms.webhook_url"):
+        async with jobs.open_gateway("webhook", data_dir=tmp_path, webhook_url=""):
+            pass
