@@ -10,7 +10,8 @@ from tests.fixtures.asterisk import issue_permit, wait_until_ended
 
 pytestmark = pytest.mark.asterisk
 
-HUMAN = [f"greet-human-{i}" for i in range(1, 6)]
+# promise-1: an eager person who answers with a whole sentence (NOTSURE is fine: routed as a person).
+HUMAN = [f"greet-human-{i}" for i in range(1, 6)] + ["promise-1"]
 MACHINE = [f"greet-machine-{i}" for i in range(1, 4)]
 
 
