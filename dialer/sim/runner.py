@@ -27,7 +27,10 @@ class RunSummary:
         out, chk = self.output, self.check
         agent_hours = out.agent_seconds / 3600.0
         connects = sum(1 for r in out.log if r.connected_at is not None and r.resolved_at <= out.scenario.duration_s)
-        bot_answers = sum(1 for r in out.log if r.bot_at is not None and r.resolved_at <= out.scenario.duration_s)
+        end = out.scenario.duration_s
+        bot_answers = sum(1 for r in out.log if r.bot_at is not None and r.resolved_at <= end)
+        bot_seconds = sum(min(r.ended_at if r.ended_at is not None else end, end) - r.bot_at
+                          for r in out.log if r.bot_at is not None and r.bot_at <= end)
         return {
             "scenario": self.scenario,
             "pacer": self.pacer,
@@ -47,6 +50,7 @@ class RunSummary:
             "dials": len(out.log),
             "live_answers": chk.live_answers,
             "bot_answers": bot_answers,
+            "bot_occupancy": _ratio(bot_seconds, out.scenario.bot_channels * end),
             "abandons": chk.abandons,
             "live_connects_per_agent_hour": _ratio(connects, agent_hours),
             "dials_per_agent_hour": _ratio(len(out.log), agent_hours),
