@@ -8,6 +8,8 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from tests.deploy.tools import REPO, run
 
 # What docker/dialer/Dockerfile copies into its build stage.
@@ -15,6 +17,7 @@ BUILD_INPUTS = ["pyproject.toml", "setup.cfg", "README.md", "cli.py", "dialer", 
 DATA_SUFFIXES = {".py", ".yaml", ".yml", ".ini", ".mako", ".csv", ".json", ".txt", ".tsv"}
 
 
+@pytest.mark.slow   # builds the wheel (about 10 s)
 def test_given_the_package_built_as_the_image_builds_it_then_every_shipped_file_is_in_the_wheel(
         tmp_path: Path) -> None:
     source = tmp_path / "src"
