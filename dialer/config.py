@@ -69,6 +69,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("log.mask_pii", bool, True, "Mask phone numbers and amounts in logs."),
     Setting("sms.gateway", str, "file", "SMS gateway: file, webhook or smpp.", choices=("file", "webhook", "smpp")),
     Setting("sms.webhook_url", str, "", "URL for the webhook SMS gateway."),
+    Setting("sms.creditor", str, "", "Creditor name in texts; empty: no texts are planned."),
+    Setting("sms.pay_how", str, "", "How to pay, as the texts say it."),
+    Setting("sms.contact_phone", str, "", "Number the texts give for questions."),
+    Setting("sms.disclosure", str, "", "en-US collector disclosure in texts (15 U.S.C. 1692e(11))."),
+    Setting("sms.hours", str, "08:00-21:00", "Local hours texts may go out, inside the profile's window."),
+    Setting("scheduler.zone", str, "", "Zone of the daily jobs; empty: the default profile's day zone."),
+    Setting("scheduler.enabled", bool, True, "Run the strategy jobs (stage advance, promises, SMS) in `dialer run`."),
 )
 
 _BY_KEY = {s.key: s for s in SETTINGS}

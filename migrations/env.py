@@ -7,6 +7,7 @@ from sqlalchemy import pool
 
 from dialer.db.models import Base
 from dialer.db.session import make_engine
+from migrations.env_filters import include_name
 
 config = context.config
 target_metadata = Base.metadata
@@ -26,6 +27,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_name=include_name,
         )
         with context.begin_transaction():
             context.run_migrations()

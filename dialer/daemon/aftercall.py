@@ -59,15 +59,17 @@ def schedule_next(session: Session, attempt_id: int, *, now: datetime) -> None:
             history[previous] += 1
     step = decide(disposition, now=now, stage=stage, plan=plan, attempts_in_stage=history,
                   callback_at=conversation.callback_at if conversation else None)
-    account.stage = step.stage
+    account.stage, account.script = step.stage, step.script
     if step.close:
         account.status = "closed"
+    elif step.handoff:
+        # A human takes it from here (hardship, dispute, repeated callbacks): out of the hopper
+        # until an agent or supervisor puts it back.
+        account.status = "handoff"
     # The gate may already have pushed the account later (a cap); never pull it earlier.
     if step.next_eligible_at is not None:
         current = account.next_eligible_at
         account.next_eligible_at = max(step.next_eligible_at, current) if current else step.next_eligible_at
-    elif not step.close:
-        account.next_eligible_at = None if step.handoff else account.next_eligible_at
     session.add(AuditEntry(at=now, actor="strategy", kind="next_step", campaign_id=campaign.id,
                            account_id=account.id, attempt_id=attempt_id,
                            detail={"disposition": disposition.value, "stage": step.stage, "close": step.close,

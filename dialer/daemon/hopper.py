@@ -22,28 +22,29 @@ class Candidate:
     account_id: int
     debtor_id: int
     contact_ids: tuple[int, ...]      # own numbers by rank first, then third parties
+    script: str | None = None         # the script for this call when the strategy set one
 
 
 def next_candidates(session: Session, campaign_id: int, *, limit: int, now: datetime,
                     exclude_debtors: set[int]) -> list[Candidate]:
     rows = session.execute(
-        select(Account.id, Account.debtor_id)
+        select(Account.id, Account.debtor_id, Account.script)
         .where(Account.campaign_id == campaign_id, Account.status == "open",
                or_(Account.next_eligible_at.is_(None), Account.next_eligible_at <= now))
         .order_by(Account.priority.desc(), Account.next_eligible_at.asc().nulls_first(), Account.id)
         .limit(limit + len(exclude_debtors))
     ).all()
-    rows = [(a, d) for a, d in rows if d not in exclude_debtors][:limit]
+    rows = [(a, d, script) for a, d, script in rows if d not in exclude_debtors][:limit]
     if not rows:
         return []
     contacts: dict[int, list[tuple[bool, int, int]]] = {}
     for contact_id, debtor_id, owner, rank in session.execute(
             select(PhoneContact.id, PhoneContact.debtor_id, PhoneContact.owner, PhoneContact.rank)
-            .where(PhoneContact.debtor_id.in_({d for _, d in rows}), PhoneContact.valid.is_(True),
+            .where(PhoneContact.debtor_id.in_({d for _, d, _ in rows}), PhoneContact.valid.is_(True),
                    PhoneContact.suppressed.is_(False))):
         contacts.setdefault(debtor_id, []).append((owner is not ContactOwner.DEBTOR, rank, contact_id))
-    return [Candidate(account, debtor, tuple(c for *_, c in sorted(contacts.get(debtor, []))))
-            for account, debtor in rows]
+    return [Candidate(account, debtor, tuple(c for *_, c in sorted(contacts.get(debtor, []))), script)
+            for account, debtor, script in rows]
 
 
 def park(session: Session, account_id: int, until: datetime | None, *, now: datetime, why: str) -> None:

@@ -90,7 +90,8 @@ class CampaignRunner:
                 break
             permit, earliest, why = None, None, ""
             for contact_id in candidate.contact_ids:
-                result = self._gate.decide(DialTarget(self.campaign_id, candidate.account_id, contact_id))
+                result = self._gate.decide(DialTarget(self.campaign_id, candidate.account_id, contact_id),
+                                           script=candidate.script)
                 if result.permit is not None:
                     permit = result.permit
                     break

@@ -23,9 +23,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from dialer import attempts
 from dialer.clock import Clock
 from dialer.compliance.gate import BudgetLookup, CallGate
 from dialer.daemon.aftercall import schedule_next
@@ -33,7 +35,6 @@ from dialer.daemon.runner import CampaignRunner, TickReport
 from dialer.daemon.tracker import CallTracker
 from dialer.db.models import Attempt, Campaign
 from dialer.db.session import transaction
-from dialer import attempts
 from dialer.domain import AttemptState, CampaignState, Outcome
 from dialer.telephony.agents import AgentSnapshot
 from dialer.telephony.interface import AsteriskError, CallEvent, Telephony
@@ -58,7 +59,7 @@ class Daemon:
                  node: str, dial_template: str, tick_seconds: float, grace_seconds: float, status_file: Path,
                  campaigns: tuple[str, ...] = (), exit_when_idle_s: float | None = None,
                  agents: Callable[[], AgentSnapshot | None] | None = None,
-                 abandonment_budget: BudgetLookup | None = None) -> None:
+                 abandonment_budget: BudgetLookup | None = None, scheduler: AsyncIOScheduler | None = None) -> None:
         self._sessions = sessions
         self._gate = gate
         self._telephony = telephony
@@ -72,6 +73,7 @@ class Daemon:
         self._exit_when_idle = exit_when_idle_s
         self._agents = agents or (lambda: None)
         self._budget = abandonment_budget
+        self._scheduler = scheduler
         self._stop = asyncio.Event()
         self._events: asyncio.Queue[CallEvent] = asyncio.Queue()
         self._runners: dict[int, CampaignRunner] = {}
@@ -89,6 +91,8 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.request_stop)
         try:
+            if self._scheduler is not None:
+                self._scheduler.start()   # strategy jobs: stage advance, promises, priorities, SMS
             await self._connect()
             unsubscribe = self._telephony.subscribe(self._events.put_nowait)
             on_reconnect = getattr(self._telephony, "on_reconnect", None)
@@ -102,6 +106,8 @@ class Daemon:
                 consumer.cancel()
             unsubscribe()
         finally:
+            if self._scheduler is not None and self._scheduler.running:
+                self._scheduler.shutdown(wait=False)
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
             await self._telephony.close()
@@ -220,7 +226,14 @@ class Daemon:
                 attempts.close(session, attempt_id, attempts.CallResult(
                     outcome=Outcome.FAILED, ended_at=now, hangup_cause_text="lost: not on Asterisk at reconcile"),
                     actor=f"reconcile@{self._node}")
+                # A lost call is retried like a failed one, after the rule's delay, never at once.
+                schedule_next(session, attempt_id, now=now)
                 self.summary.reconciled += 1
+
+    def _agent_rows(self) -> list[dict[str, object]]:
+        snapshot = self._agents()
+        return [{"name": a.name, "queue": a.queue, "state": a.state.value, "elapsed_s": a.elapsed_s}
+                for a in (snapshot.agents if snapshot else ())]
 
     def _write_status(self, *, final: bool = False) -> None:
         health = self._telephony.health()
@@ -229,6 +242,7 @@ class Daemon:
             "telephony": {"component": health.component, "healthy": health.healthy, "detail": health.detail,
                           "reconnects": health.reconnects},
             "in_flight": self._tracker.in_flight(), "summary": asdict(self.summary),
+            "agents": self._agent_rows(),
             "campaigns": [asdict(r) for r in self._reports],
         }
         self._status_file.parent.mkdir(parents=True, exist_ok=True)

@@ -139,6 +139,7 @@ class Account(Base):
     dpd_as_of: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(12), default="open")  # open | paid | closed
     stage: Mapped[str | None] = mapped_column(String(40))
+    script: Mapped[str | None] = mapped_column(String(40))  # for the next call (e.g. broken promise)
     priority: Mapped[float] = mapped_column(Float, default=0.0)
     next_eligible_at: Mapped[datetime | None] = mapped_column()
     attempts_count: Mapped[int] = mapped_column(Integer, default=0)

@@ -72,9 +72,7 @@ def _review(session: Session, promise: PromiseToPay, account: Account, plan: Sta
                                  "promised": promise.amount_minor, "paid": int(paid),
                                  "promised_date": promise.promised_date.isoformat()}
     if step is not None and account.status == "open":
-        account.next_eligible_at, account.stage = step.next_eligible_at, step.stage
-        # The follow-up script has no column on the account yet; it is recorded here so the
-        # route can pick it up once `accounts.script` exists (see dialer/scheduling/README.md).
+        account.next_eligible_at, account.stage, account.script = step.next_eligible_at, step.stage, step.script
         detail |= {"stage": step.stage, "script": step.script, "reason": step.reason}
     session.add(AuditEntry(at=now, actor=ACTOR, kind="promise_review", campaign_id=account.campaign_id,
                            account_id=account.id, attempt_id=promise.attempt_id, detail=detail))
