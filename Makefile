@@ -10,6 +10,7 @@ asterisk: bootstrap
 	scripts/asterisk-harness build
 
 test: bootstrap asterisk
+	docker/ci-tools install
 	.venv/bin/python -m pytest -q
 
 demo: bootstrap asterisk

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from dataclasses import asdict
 
 import click
@@ -12,6 +11,7 @@ from sqlalchemy import text
 
 from dialer.commands.common import open_app, print_json, print_table, user_errors
 from dialer.daemon.compose import build_daemon, status_path
+from dialer.logging_setup import configure_logging
 from dialer.telephony.interface import AsteriskError
 
 
@@ -29,8 +29,8 @@ def run(ctx: click.Context, backend: str | None, campaigns: tuple[str, ...], exi
 
     Example: DIALER_ARI_PASSWORD=... dialer run --campaign spring-m1
     """
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     with open_app(ctx) as app:
+        configure_logging(mask_pii=app.settings["log.mask_pii"], json_lines=app.settings["log.format"] == "json")
         daemon = build_daemon(app, backend=backend, campaigns=campaigns, exit_when_idle_s=exit_when_idle)
         try:
             summary = asyncio.run(daemon.run())

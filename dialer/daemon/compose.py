@@ -16,6 +16,7 @@ from dialer.compliance.gate import CallGate
 from dialer.compliance.permit import PermitAuthority
 from dialer.compliance.profiles import load_profiles
 from dialer.daemon.service import Daemon
+from dialer.metrics import DialerMetrics
 from dialer.scheduling.scheduler import build_scheduler
 from dialer.telephony.ami import AmiSettings, AmiTelephony
 from dialer.telephony.ari import AriSettings, AriTelephony
@@ -49,7 +50,9 @@ def build_daemon(app: App, *, backend: str | None = None, campaigns: tuple[str, 
                   grace_seconds=s["daemon.grace_seconds"], status_file=status_path(app),
                   campaigns=campaigns, exit_when_idle_s=exit_when_idle_s, agents=agents,
                   abandonment_budget=budget,
-                  scheduler=build_scheduler(db_url=s.database_url, settings=s) if s["scheduler.enabled"] else None)
+                  scheduler=build_scheduler(db_url=s.database_url, settings=s) if s["scheduler.enabled"] else None,
+                  metrics=DialerMetrics(node=node),
+                  metrics_address=(s["metrics.host"], s["metrics.port"]) if s["metrics.port"] else None)
 
 
 def status_path(app: App) -> Path:

@@ -36,6 +36,7 @@ from dialer.daemon.tracker import CallTracker
 from dialer.db.models import Attempt, Campaign
 from dialer.db.session import transaction
 from dialer.domain import AttemptState, CampaignState, Outcome
+from dialer.metrics import DialerMetrics, MetricsServer
 from dialer.telephony.agents import AgentSnapshot
 from dialer.telephony.interface import AsteriskError, CallEvent, Telephony
 
@@ -59,7 +60,8 @@ class Daemon:
                  node: str, dial_template: str, tick_seconds: float, grace_seconds: float, status_file: Path,
                  campaigns: tuple[str, ...] = (), exit_when_idle_s: float | None = None,
                  agents: Callable[[], AgentSnapshot | None] | None = None,
-                 abandonment_budget: BudgetLookup | None = None, scheduler: AsyncIOScheduler | None = None) -> None:
+                 abandonment_budget: BudgetLookup | None = None, scheduler: AsyncIOScheduler | None = None,
+                 metrics: DialerMetrics | None = None, metrics_address: tuple[str, int] | None = None) -> None:
         self._sessions = sessions
         self._gate = gate
         self._telephony = telephony
@@ -74,6 +76,9 @@ class Daemon:
         self._agents = agents or (lambda: None)
         self._budget = abandonment_budget
         self._scheduler = scheduler
+        self._metrics = metrics or DialerMetrics(node=node)
+        self._metrics_address = metrics_address
+        self._campaign_names: dict[int, str] = {}
         self._stop = asyncio.Event()
         self._events: asyncio.Queue[CallEvent] = asyncio.Queue()
         self._runners: dict[int, CampaignRunner] = {}
@@ -90,7 +95,11 @@ class Daemon:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.request_stop)
+        metrics_server: MetricsServer | None = None
         try:
+            if self._metrics_address is not None:
+                metrics_server = MetricsServer(self._metrics)
+                await metrics_server.start(*self._metrics_address)
             if self._scheduler is not None:
                 self._scheduler.start()   # strategy jobs: stage advance, promises, priorities, SMS
             await self._connect()
@@ -106,6 +115,8 @@ class Daemon:
                 consumer.cancel()
             unsubscribe()
         finally:
+            if metrics_server is not None:
+                await metrics_server.close()
             if self._scheduler is not None and self._scheduler.running:
                 self._scheduler.shutdown(wait=False)
             for sig in (signal.SIGTERM, signal.SIGINT):
@@ -157,6 +168,8 @@ class Daemon:
                     tick_seconds=self._tick, abandonment_budget=self._budget)
             runner.set_agents(self._agents())
             report = await runner.tick()
+            self._campaign_names[campaign_id] = report.campaign
+            self._metrics.observe_tick_report(report)
             if runner.needs_reconcile:
                 runner.needs_reconcile = False
                 self._reconcile_needed.set()
@@ -187,7 +200,8 @@ class Daemon:
             except Exception:  # one bad event must not stop call tracking for every other call
                 log.exception("failed to record %s", event)
 
-    def _on_ended(self, attempt_id: int, outcome: Outcome) -> None:
+    def _on_ended(self, attempt_id: int, campaign_id: int, outcome: Outcome) -> None:
+        self._metrics.observe_outcome(self._campaign_names.get(campaign_id, str(campaign_id)), outcome)
         self.summary.ended += 1
         self.summary.outcomes[outcome.value] = self.summary.outcomes.get(outcome.value, 0) + 1
         with transaction(self._sessions) as session:
@@ -237,6 +251,8 @@ class Daemon:
 
     def _write_status(self, *, final: bool = False) -> None:
         health = self._telephony.health()
+        self._metrics.observe_health(health)
+        self._metrics.observe_agent_snapshot(self._agents())
         status = {
             "node": self._node, "pid": os.getpid(), "at": self._clock.now().isoformat(), "stopped": final,
             "telephony": {"component": health.component, "healthy": health.healthy, "detail": health.detail,

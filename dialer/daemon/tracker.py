@@ -55,12 +55,12 @@ class CampaignObservations:
 
 class CallTracker:
     def __init__(self, *, sessions: sessionmaker[Session], node: str,
-                 on_ended: Callable[[int, Outcome], None] | None = None) -> None:
+                 on_ended: Callable[[int, int, Outcome], None] | None = None) -> None:
         self._sessions = sessions
         self._node = node
         self._calls: dict[int, TrackedCall] = {}
         self._observed: dict[int, CampaignObservations] = defaultdict(CampaignObservations)
-        self._on_ended = on_ended or (lambda _attempt, _outcome: None)
+        self._on_ended = on_ended or (lambda _attempt, _campaign, _outcome: None)
 
     # ---- what the runner asks -----------------------------------------------------------------
 
@@ -100,7 +100,7 @@ class CallTracker:
                 outcome=Outcome.FAILED, ended_at=at, hangup_cause_text=why[:80]), actor=f"daemon@{self._node}")
         if call is not None:
             self._observe_resolution(call, Outcome.FAILED, at)
-        self._on_ended(attempt_id, Outcome.FAILED)
+            self._on_ended(attempt_id, call.campaign_id, Outcome.FAILED)
 
     def on_event(self, event: CallEvent) -> None:
         call = self._calls.get(event.attempt_id)
@@ -163,7 +163,7 @@ class CallTracker:
             observed.abandons += 1
         if lc.connected_at is not None:
             observed.talk_seconds.append((event.at - lc.connected_at).total_seconds())
-        self._on_ended(call.attempt_id, outcome)
+        self._on_ended(call.attempt_id, call.campaign_id, outcome)
 
     def _observe_resolution(self, call: TrackedCall, outcome: Outcome, at: datetime) -> None:
         if call.resolved:
