@@ -152,11 +152,11 @@ class PredictivePacer(LimitedPacer):
         """
         hour = self.hour.trailing(snapshot.now)
         # Project the unfilled part of the hour at the live-answer rate actually achieved, never
-        # at more than a fully busy team could take, nor below half of it (else a progressive
+        # at more than a fully busy team could take, nor below a quarter of it (else a progressive
         # stretch, with its few answers, would keep the guard closed).
         full = self.lives_per_hour(snapshot)
         measured = hour.lives / max(hour.span_s, 60.0) * 3600.0
-        rate = min(full, max(measured, 0.5 * full))
+        rate = min(full, max(measured, 0.25 * full))
         projected = hour.lives + rate * max(0.0, 3600.0 - hour.span_s) / 3600.0
         # The reserve stands for abandons already in flight when the guard closes: the calls
         # ringing now were dialled under the old tolerance.
