@@ -63,14 +63,18 @@ class TurnTimer:
     audio command of the reply being sent."""
 
     samples: list[float] = field(default_factory=list)
+    synthesised: list[bool] = field(default_factory=list)   # the reply's first prompt was not cached
     _heard_at: float | None = None
 
     def heard(self) -> None:
-        self._heard_at = time.perf_counter()
+        """The caller's turn ended (speech: RECORD returned; keys: the last key arrived)."""
+        if self._heard_at is None:
+            self._heard_at = time.perf_counter()
 
-    def replied(self) -> None:
+    def replied(self, synthesised: bool = False) -> None:
         if self._heard_at is not None:
             self.samples.append(time.perf_counter() - self._heard_at)
+            self.synthesised.append(synthesised)
             self._heard_at = None
 
 
@@ -134,8 +138,9 @@ class AgiDialogRunner:
         return result_value(await self.send(command))
 
     async def _say(self, say: Say) -> Result:
+        cached = self.prompts.is_cached(say.text, self.voice)
         wav = await asyncio.to_thread(self.prompts.path_for, say.text, self.voice)
-        self.timer.replied()
+        self.timer.replied(synthesised=not cached)
         self.played.append(say.prompt_id)
         value, _ = await self._cmd(f'STREAM FILE {self.paths.for_asterisk(wav)} "{DTMF_KEYS}"')
         if value.isdigit() and int(value) > 0:
@@ -143,25 +148,31 @@ class AgiDialogRunner:
         return Done()
 
     async def _listen(self, listen: Listen) -> Result:
+        result = await self._hear(listen)
+        self.timer.heard()    # keys: the turn is complete now (speech started the clock earlier)
+        return result
+
+    async def _hear(self, listen: Listen) -> Result:
         if self._pending_key:
             first, self._pending_key = self._pending_key, ""
             return Keyed(first + await self._more_digits(first, listen.max_digits))
         if not self.asr.supports(self.language):
             digits = await self._digits(listen.max_digits, listen.timeout_s, "#")
-            self.timer.heard()
             return Keyed(digits) if digits else Silence()
         name = f"turn-{uuid.uuid4().hex[:12]}"
         host_wav = self.paths.recordings / f"{name}.wav"
         asterisk_name = self.paths.for_asterisk(host_wav)
         # s=2: stop after 2 s of silence (whole seconds only); the length cap bounds a monologue.
+        # The 0 before it is the sample offset: without it Asterisk ignores the silence option.
         cap_ms = int((listen.timeout_s + 12) * 1000)
         value, data = await self._cmd(f'RECORD FILE {asterisk_name} wav "{DTMF_KEYS}" {cap_ms} 0 s=2')
-        self.timer.heard()
         # Asterisk 22 reports e.g. "result=11668 (timeout)" after the silence limit: only "(dtmf)"
         # means a key, and then result is its character code.
         if data.startswith("dtmf") and value.isdigit() and int(value) > 0:
+            host_wav.unlink(missing_ok=True)
             first = chr(int(value))
             return Keyed(first + await self._more_digits(first, listen.max_digits))
+        self.timer.heard()
         try:
             text = await asyncio.to_thread(self.asr.transcribe, host_wav, listen.grammar, self.language)
         finally:

@@ -18,9 +18,23 @@ from typing import Protocol
 
 import numpy as np
 
-from dialer.bot.grammars import jsgf
+from dialer.bot.grammars import grammar_names, jsgf
 
 NOISE_AMPLITUDE = 327   # 1% of 16-bit full scale
+FRAME = 160             # 10 ms at 16 kHz
+
+
+def trim_to_speech(samples: np.ndarray) -> np.ndarray:
+    """Cut the silence around the utterance (0.2 s kept before, 0.3 s after). RECORD FILE keeps the
+    2 s of silence that ended the turn; decoding it with a grammar cost 3-7x the time here."""
+    frames = len(samples) // FRAME
+    if frames == 0:
+        return samples
+    energy = np.abs(samples[: frames * FRAME].reshape(frames, FRAME)).mean(axis=1)
+    voiced = np.nonzero(energy > max(200.0, float(energy.max()) * 0.02))[0]
+    if len(voiced) == 0:
+        return samples
+    return samples[max(0, (voiced[0] - 20) * FRAME): (voiced[-1] + 30) * FRAME]
 
 
 class AsrError(RuntimeError):
@@ -71,9 +85,15 @@ class PocketsphinxEngine:
         with tempfile.NamedTemporaryFile("w", suffix=".gram", delete=False) as handle:
             handle.write(jsgf(grammar))
         try:
-            return Decoder(jsgf=handle.name, samprate=16000, logfn="/dev/null")
+            # maxhmmpf bounds the search per frame: 0.28 → 0.19 s per utterance here, same accuracy.
+            return Decoder(jsgf=handle.name, samprate=16000, logfn="/dev/null", maxhmmpf=2000)
         finally:
             Path(handle.name).unlink(missing_ok=True)
+
+    def warm(self, grammars: list[str] | None = None) -> None:
+        """Load one decoder per grammar now (model loading takes ~1 s) instead of on a caller's turn."""
+        for grammar in grammars or grammar_names():
+            self._release(grammar, self._decoder(grammar))
 
     def _release(self, grammar: str, decoder: object) -> None:
         with self._lock:
@@ -86,7 +106,7 @@ class PocketsphinxEngine:
                                   check=True, capture_output=True, timeout=30)
         except subprocess.CalledProcessError as exc:
             raise AsrError(f"sox could not read {wav_path}: {exc.stderr.decode(errors='replace')}") from None
-        samples = np.frombuffer(done.stdout, dtype="<i2").astype(np.int32)
+        samples = trim_to_speech(np.frombuffer(done.stdout, dtype="<i2").astype(np.int32))
         noise = np.random.default_rng(0).integers(-NOISE_AMPLITUDE, NOISE_AMPLITUDE + 1, samples.size)
         return np.clip(samples + noise, -32768, 32767).astype("<i2").tobytes()
 

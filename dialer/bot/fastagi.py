@@ -83,7 +83,10 @@ class BotService:
             return
         voice = self._voice(context.voice, context.language)
         runner = AgiDialogRunner(send=send, prompts=self.prompts, asr=self.asr, paths=self.paths, voice=voice,
-                                 language=context.language, timer=self.timer, transfer_in_agi=self.transfer_in_agi)
+                                 language=context.language,
+                                 # One timer per call sharing the service's sample lists.
+                                 timer=TurnTimer(self.timer.samples, self.timer.synthesised),
+                                 transfer_in_agi=self.transfer_in_agi)
         record = await runner.run(DialogSession(script, context))
         await self.outcomes.record_outcome(context, record)
 

@@ -102,6 +102,9 @@ class PromptCache:
         material = f"{voice.engine_voice}|{voice.speed}|{voice.pitch}|{text}".encode()
         return hashlib.sha256(material).hexdigest()[:32]
 
+    def is_cached(self, text: str, voice: Voice) -> bool:
+        return (self.directory / f"{voice.name}-{self.key(text, voice)}.wav").exists()
+
     def path_for(self, text: str, voice: Voice) -> Path:
         """The wav file for this text and voice, synthesising it on first use."""
         path = self.directory / f"{voice.name}-{self.key(text, voice)}.wav"

@@ -36,6 +36,8 @@ def agi_server(host: str, port: int, contexts_file: Path, outcomes_file: Path, a
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     audio_dir = audio_dir.resolve()
     asr: AsrEngine = NoSpeechEngine() if no_asr else PocketsphinxEngine()
+    if isinstance(asr, PocketsphinxEngine):
+        asr.warm()   # load the model before the first call, not during a caller's turn
     service = BotService(contexts=JsonFileCallContexts(contexts_file), outcomes=JsonLinesOutcomes(outcomes_file),
                          scripts=ScriptLibrary(list(scripts_dir)),
                          prompts=PromptCache(EspeakEngine(), audio_dir / "tts"), asr=asr,

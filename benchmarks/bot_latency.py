@@ -1,0 +1,165 @@
+"""Bot turn latency on the real Asterisk at 1, 20 and 50 concurrent calls.
+
+    python -m benchmarks.bot_latency [--calls 1 20 50] [--json]
+
+Each call is the "promise" debtor of benchmarks/bot_calls.py (keys, a spoken promise, a key to
+confirm) against the FastAGI bot with pocketsphinx and espeak-ng. A turn's latency is measured in
+the bot from the moment Asterisk hands back the caller's turn (RECORD FILE / WAIT FOR DIGIT
+returned) to the moment the first STREAM FILE of the reply is sent: recognition, intent, dialog
+step and TTS. Not included, and said in the report: RECORD FILE's own end-of-speech detection
+(whole seconds; 2 s here) and Asterisk's time to start playback.
+
+Two prompt regimes: "dynamic" (a new debtor name and amount per call, so every prompt that carries
+them is synthesised during the call) and "cached" (the same texts again: all prompts from cache).
+Results: benchmarks/results/bot_latency.md (+ .json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import statistics
+import sys
+import time
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from benchmarks.bot_calls import AGI_PORT, BotHarness
+from dialer.bot.agi_dialog import AudioPaths, TurnTimer
+from dialer.bot.asr import PocketsphinxEngine
+from dialer.bot.context import CallContext
+from dialer.bot.demo_store import InMemoryCallContexts
+from dialer.bot.fastagi import BotService, ScriptLibrary, serve
+from dialer.bot.record import CallRecord
+from dialer.bot.script_walk import example_context
+from dialer.bot.tts import EspeakEngine, PromptCache
+
+RESULTS = Path(__file__).parent / "results"
+NAMES = ["John Smith", "Mary Jones", "Ahmed Khan", "Li Wei", "Ana Garcia", "Tom Brown", "Sara Lee", "Omar Ali"]
+_ids = itertools.count(int(time.time()) % 100000 * 1000)
+
+
+class CountingSink:
+    def __init__(self, expected: int) -> None:
+        self.records: list[CallRecord] = []
+        self.expected = expected
+        self.done = asyncio.Event()
+
+    async def record_outcome(self, context: CallContext, record: CallRecord) -> None:
+        self.records.append(record)
+        if len(self.records) >= self.expected:
+            self.done.set()
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+async def run(harness: BotHarness, calls: int, regime: str, cache_dir: Path,
+              asr: PocketsphinxEngine) -> dict[str, object]:
+    contexts = InMemoryCallContexts()
+    attempt_ids = [str(next(_ids)) for _ in range(calls)]
+    base = example_context("en-US", date.today())
+    for index, attempt_id in enumerate(attempt_ids):
+        changes: dict[str, object] = {"attempt_id": attempt_id, "campaign_id": "bench", "amount_due": Decimal("200.00")}
+        if regime == "dynamic":
+            changes["debtor_name"] = f"{NAMES[index % len(NAMES)]} {attempt_id[-3:]}"
+            changes["interest_amount"] = Decimal(attempt_id[-4:]) / 100
+        contexts.add(replace(base, **changes))
+    sink = CountingSink(calls)
+    timer = TurnTimer()
+    service = BotService(contexts=contexts, outcomes=sink, scripts=ScriptLibrary(),
+                         prompts=PromptCache(EspeakEngine(), cache_dir), asr=asr,
+                         paths=AudioPaths(harness.audio_host_dir, harness.audio_asterisk_dir), timer=timer)
+    stop = asyncio.Event()
+    ready: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    started = time.perf_counter()
+    async with asyncio.TaskGroup() as group:
+        group.create_task(serve(service, "127.0.0.1", AGI_PORT, stop=stop, ready=ready))
+        await ready
+        try:
+            await asyncio.gather(*(asyncio.to_thread(harness.call, "promise", a) for a in attempt_ids))
+            await asyncio.wait_for(sink.done.wait(), timeout=240)
+        except TimeoutError:
+            pass
+        finally:
+            stop.set()
+    samples = timer.samples
+    synthesised = [s for s, syn in zip(samples, timer.synthesised) if syn]
+    cached = [s for s, syn in zip(samples, timer.synthesised) if not syn]
+    promises = sum(1 for r in sink.records if r.promise is not None and r.promise.amount == Decimal("200.00"))
+
+    def stats(values: list[float]) -> dict[str, float | int | None]:
+        if not values:
+            return {"turns": 0, "p50_ms": None, "p95_ms": None}
+        return {"turns": len(values), "p50_ms": round(percentile(values, 0.5) * 1000, 1),
+                "p95_ms": round(percentile(values, 0.95) * 1000, 1)}
+
+    return {"calls": calls, "regime": regime, "finished": len(sink.records), "promises_200": promises,
+            "wall_s": round(time.perf_counter() - started, 1), "all": stats(samples),
+            "synthesised_reply": stats(synthesised), "cached_reply": stats(cached),
+            "mean_ms": round(statistics.fmean(samples) * 1000, 1) if samples else None,
+            "samples_ms": [round(s * 1000, 1) for s in samples]}
+
+
+def render(rows: list[dict[str, object]]) -> str:
+    lines = ["# Bot turn latency on the real Asterisk", "",
+             "`python -m benchmarks.bot_latency` — FastAGI bot, pocketsphinx (grammar per step), espeak-ng, "
+             "Asterisk 22 in the harness, Local-channel callees; 2 shared cores.", "",
+             "Latency = caller's turn handed back by Asterisk (RECORD FILE / WAIT FOR DIGIT returned) → first "
+             "STREAM FILE of the reply sent. It does **not** include RECORD FILE's end-of-speech wait "
+             "(silence detection in whole seconds, s=2), which a caller also waits through.", "",
+             "| concurrent calls | prompts | finished | promise 200 recorded | turns | p50 ms | p95 ms | "
+             "p95 ms (reply synthesised) | p95 ms (reply cached) |",
+             "|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for row in rows:
+        a, s, c = row["all"], row["synthesised_reply"], row["cached_reply"]
+        lines.append(f"| {row['calls']} | {row['regime']} | {row['finished']} | {row['promises_200']} | {a['turns']} | "
+                     f"{a['p50_ms']} | {a['p95_ms']} | {s['p95_ms']} ({s['turns']}) | {c['p95_ms']} ({c['turns']}) |")
+    return "\n".join(lines) + "\n"
+
+
+async def main_async(call_counts: list[int]) -> list[dict[str, object]]:
+    harness = BotHarness.start()
+    rows = []
+    asr = PocketsphinxEngine()
+    asr.warm()     # as `dialer agi-server` does at start-up
+    try:
+        harness.install()
+        stamp = int(time.time())
+        for calls in call_counts:
+            dynamic_dir = harness.audio_host_dir / f"bench-{stamp}-{calls}"
+            rows.append(await run(harness, calls, "dynamic", dynamic_dir, asr))
+            # Same texts again (same names/amounts are regenerated identically only in the cached
+            # regime, which uses the base context for every call): warm the cache with one call first.
+            cached_dir = harness.audio_host_dir / f"bench-{stamp}-cached"
+            if calls == call_counts[0]:
+                await run(harness, 1, "cached", cached_dir, asr)
+            rows.append(await run(harness, calls, "cached", cached_dir, asr))
+            print(render(rows), flush=True)
+    finally:
+        harness.stop()
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="bot turn latency on the real Asterisk")
+    parser.add_argument("--calls", type=int, nargs="+", default=[1, 20, 50])
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    rows = asyncio.run(main_async(args.calls))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "bot_latency.md").write_text(render(rows), encoding="utf-8")
+    (RESULTS / "bot_latency.json").write_text(json.dumps(rows, indent=2), encoding="utf-8")
+    print(json.dumps(rows, indent=2) if args.json else render(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
