@@ -163,3 +163,15 @@ def _number(rng: random.Random, us: bool) -> str:
     if us:
         return f"+1{rng.choice(['212', '312', '303', '415'])}{rng.randint(200, 999)}{rng.randint(0, 9999):04d}"
     return f"+86{rng.choice(['138', '139', '186', '159', '177'])}{rng.randint(0, 99_999_999):08d}"
+
+
+def existing_targets(engine: Engine, *, seed: int = 2027) -> list[tuple[int, int, int]]:
+    """Targets of a database built earlier (--reuse), minus contacts a benchmark run already dialled."""
+    with engine.connect() as conn:
+        dialled = set(conn.scalars(select(Attempt.contact_id).where(Attempt.dialer_node != "history")))
+        rows = conn.execute(select(Account.campaign_id, Account.id, PhoneContact.id)
+                            .join(PhoneContact, PhoneContact.debtor_id == Account.debtor_id)
+                            .order_by(PhoneContact.id)).all()
+    targets = [(campaign, account, contact) for campaign, account, contact in rows if contact not in dialled]
+    random.Random(seed).shuffle(targets)
+    return targets
