@@ -38,9 +38,9 @@ UTTERANCES = {
 }
 BEHAVIOURS: dict[str, list[str]] = {
     # the debtor: "1" = it's me, 1985 = birth year, the promise, "1" = confirms
-    "promise": ["wait", "dtmf:1", "wait", "dtmf:1985", "wait", "say:promise", "wait", "dtmf:1", "hold:8"],
-    "wrong": ["wait", "say:wrong", "hold:12"],
-    "stop": ["wait", "say:stop", "hold:12"],
+    "promise": ["wait", "dtmf:1", "wait", "dtmf:1985", "wait", "say:promise", "wait", "dtmf:1", "hold:20"],
+    "wrong": ["wait", "say:wrong", "hold:20"],
+    "stop": ["wait", "say:stop", "hold:20"],
 }
 
 
@@ -90,7 +90,7 @@ class BotHarness:
             target = callee_dir / f"{name}.wav"
             if not target.exists():
                 engine.synthesize(text, CALLEE_VOICE, target)
-        for seconds in (3, 8, 12):
+        for seconds in (3, 20):
             # A phone sends audio all the time; a Local channel in Wait() sends nothing, and then
             # RECORD FILE's silence detection never fires. The callee plays real silence instead.
             target = callee_dir / f"silence-{seconds}.wav"

@@ -101,5 +101,5 @@ async def test_given_a_wrong_number_callee_then_the_amount_is_never_spoken(harne
 
 async def test_given_a_callee_who_says_stop_calling_then_an_opt_out_is_recorded(harness):
     record, spoken = await bot_call(harness, "stop")
-    assert record.opt_out and record.disposition == Disposition.OPTED_OUT
+    assert record.opt_out and record.disposition == Disposition.OPTED_OUT, record.transcript
     assert any("will not call this number again" in text for text in spoken)
