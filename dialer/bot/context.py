@@ -74,6 +74,15 @@ class CallContext:
         }
 
 
+    def printed_variables(self) -> dict[str, str]:
+        """The same facts for text channels (SMS templates): figures, not words."""
+        minimum = self.minimum_payment if self.minimum_payment is not None else self.amount_due
+        return {"debtor_name": self.debtor_name, "business": self.business_name,
+                "callback_number": self.callback_number, "amount": f"{self.amount_due:.2f}",
+                "minimum_payment": f"{minimum:.2f}", "currency": self.currency,
+                "due_date": self.due_date.isoformat(), "dpd": str(self.dpd)}
+
+
 class CallContextProvider(Protocol):
     async def context_for(self, attempt_id: str, campaign_id: str) -> CallContext:
         """The context of one answered call; raises LookupError when the attempt is unknown."""

@@ -8,7 +8,6 @@ state is reachable before verification, and the engine refuses at run time to pl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 
 from dialer.bot.actions import (Action, CallerHungUp, CollectDigits, Done, Hangup, Heard, Keyed, Listen,
@@ -21,16 +20,6 @@ from dialer.bot.record import CallRecord, Disposition, PromiseToPay, Turn, colle
 from dialer.bot.script import Node, Rule, Script
 from dialer.bot.speech_text import speak_date
 from dialer.domain import Party
-
-
-class DisclosureBlocked(RuntimeError):
-    """A disclosure state was about to play before verification: a script defect; the call is ended."""
-
-
-@dataclass
-class _Pending:
-    node: Node
-    actions: list[Action]
 
 
 class DialogSession:
@@ -81,10 +70,11 @@ class DialogSession:
         self.record.path.append(name)
         if self.script.discloses(node):
             if not self.record.verified:
-                self._queue.append(Hangup("disclosure_blocked"))
+                # Defence in depth: the loader already proved this unreachable for checked scripts.
+                self.record.transcript.append(Turn("bot", f"[blocked: state '{name}' would disclose before "
+                                                          "verification]", name))
                 self._finish(Disposition.VERIFICATION_FAILED, keep_running=True)
-                raise_later = DisclosureBlocked(f"state '{name}' would disclose before verification")
-                self.record.transcript.append(Turn("bot", f"[blocked: {raise_later}]", name))
+                self._queue.append(Hangup("disclosure_blocked"))
                 return
             self.record.disclosed = True
         self._apply_marks(node)
@@ -92,7 +82,7 @@ class DialogSession:
             self._queue.append(self._say(prompt_id, node))
         if node.sms:
             self.record.sms.append(node.sms)
-            self._queue.append(SendSms(node.sms, self._variables()))
+            self._queue.append(SendSms(node.sms, self.context.printed_variables()))
         if node.listen is not None:
             keys = {self.script.opt_out_key: Intent.STOP_CALLING, **node.listen.keys}
             self._queue.append(Listen(node.listen.grammar, node.listen.timeout_s, node.listen.max_digits, keys))
@@ -275,7 +265,7 @@ class DialogSession:
         }
 
     def _finish(self, disposition: Disposition, keep_running: bool = False) -> None:
-        if self.record.disposition is None or disposition in (Disposition.HUNG_UP,) and self.record.disposition is None:
+        if self.record.disposition is None:
             self.record.disposition = disposition
         self.record.collection_score = collection_score(self.record)
         if not keep_running:

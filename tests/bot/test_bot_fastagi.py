@@ -6,7 +6,6 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-import pytest
 
 from dialer.bot.agi_dialog import AudioPaths
 from dialer.bot.demo_store import InMemoryCallContexts, InMemoryOutcomes

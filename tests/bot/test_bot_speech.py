@@ -2,7 +2,6 @@
 
 import wave
 from datetime import date
-from pathlib import Path
 
 import pytest
 
