@@ -12,6 +12,8 @@ import hashlib
 import os
 import subprocess
 import tempfile
+import threading
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -96,6 +98,8 @@ class PromptCache:
         directory.mkdir(parents=True, exist_ok=True)
         self.hits = 0
         self.misses = 0
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
 
     @staticmethod
     def key(text: str, voice: Voice) -> str:
@@ -111,8 +115,17 @@ class PromptCache:
         if path.exists():
             self.hits += 1
             return path
-        self.misses += 1
-        tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.wav")
-        self.engine.synthesize(text, voice, tmp)
-        os.replace(tmp, path)
+        with self._lock_for(path.name):
+            # Another call of this process may have synthesised it while we waited for the lock.
+            if path.exists():
+                self.hits += 1
+                return path
+            self.misses += 1
+            tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex}.tmp.wav")   # unique across processes
+            self.engine.synthesize(text, voice, tmp)
+            os.replace(tmp, path)
         return path
+
+    def _lock_for(self, name: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._locks.setdefault(name, threading.Lock())

@@ -91,3 +91,14 @@ def test_given_every_grammar_then_pocketsphinx_compiles_it(asr, tmp_path):
 def test_given_mandarin_then_pocketsphinx_declines_and_keys_are_the_way(asr):
     assert not asr.supports("zh-CN") and asr.supports("en-US")
     assert not NoSpeechEngine().supports("en-US")
+
+
+def test_given_many_calls_asking_for_the_same_new_prompt_at_once_then_it_is_synthesised_once(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    engine = CountingEngine()
+    cache = PromptCache(engine, tmp_path)
+    voice = DEFAULT_VOICES["en-US"][0]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        paths = list(pool.map(lambda _: cache.path_for("Thank you. Goodbye.", voice), range(16)))
+    assert len(set(paths)) == 1 and paths[0].exists() and engine.calls == 1
