@@ -16,5 +16,12 @@ test: bootstrap asterisk
 demo: bootstrap asterisk
 	scripts/demo
 
-bench: bootstrap
-	.venv/bin/python -m benchmarks
+# Benchmarks are not tests: they take minutes to an hour and write benchmarks/results/.
+bench: bootstrap asterisk
+	.venv/bin/python -m benchmarks.pacing
+	.venv/bin/python -m benchmarks.pacing_tick
+	.venv/bin/python -m benchmarks.intents
+	.venv/bin/python -m benchmarks.import_accounts
+	.venv/bin/python -m benchmarks.gate_throughput --db postgresql
+	.venv/bin/python -m benchmarks.originate
+	.venv/bin/python -m benchmarks.bot_latency
