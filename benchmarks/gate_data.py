@@ -172,6 +172,7 @@ def existing_targets(engine: Engine, *, seed: int = 2027) -> list[tuple[int, int
         rows = conn.execute(select(Account.campaign_id, Account.id, PhoneContact.id)
                             .join(PhoneContact, PhoneContact.debtor_id == Account.debtor_id)
                             .order_by(PhoneContact.id)).all()
-    targets = [(campaign, account, contact) for campaign, account, contact in rows if contact not in dialled]
+    targets = [(campaign, account, contact) for campaign, account, contact in rows
+               if campaign is not None and contact not in dialled]
     random.Random(seed).shuffle(targets)
     return targets

@@ -127,6 +127,7 @@ def measure(db_url: str, targets: list[tuple[int, int, int]], processes: int, se
         ctx = multiprocessing.get_context("spawn")
         with ctx.Pool(processes) as pool:
             results = pool.starmap(hammer, [(db_url, offset, s, seconds, f"bench-{i}") for i, s in enumerate(slices)])
+    time.sleep(1.0)  # let the postmaster reap the benchmark's backends: their CPU lands in its cutime then
     server_after = _postgres_cpu_s(db_url)
     if server_before is not None and server_after is not None:
         run.server_cpu_s = server_after - server_before

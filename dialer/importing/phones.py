@@ -37,7 +37,7 @@ def normalise(raw: str, *, region: str) -> NormalisedPhone:
     kind = phonenumbers.number_type(parsed)
     if kind == phonenumbers.PhoneNumberType.UNKNOWN:
         raise PhoneError(f"{raw!r} is not a valid phone number for region {region}")
-    if phonenumbers.is_number_type_geographical(kind, parsed.country_code):
+    if phonenumbers.is_number_type_geographical(kind, parsed.country_code or 0):
         candidates = number_zones.time_zones_for_geographical_number(parsed)
     else:
         candidates = number_zones.time_zones_for_number(parsed)

@@ -63,7 +63,7 @@ def _upsert_debtors(session: Session, parsed: Sequence[ParsedAccount],
         for ext, r in latest.items() if ext not in existing
     ]
     _insert(session, _DEBTORS, new)
-    inserted = _existing(session, Debtor.external_id, Debtor.id, [row["external_id"] for row in new])
+    inserted = _existing(session, Debtor.external_id, Debtor.id, [str(row["external_id"]) for row in new])
     existing.update(inserted)
     _update(session, _DEBTORS, changed)
     return existing, set(inserted.values())
