@@ -34,6 +34,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, event, make_url, text
 
 from benchmarks.gate_data import Shape, build, existing_targets
+from benchmarks.import_accounts import RESULTS, report
 from dialer.clock import OffsetClock
 from dialer.compliance.book import ProfileBook
 from dialer.compliance.gate import CallGate, DialTarget
@@ -216,9 +217,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the database (and server) for EXPLAIN")
     parser.add_argument("--reuse", metavar="URL", help="measure on a database kept by an earlier --keep run "
                         "(upgraded to the current migrations first) instead of building one")
+    parser.add_argument("--out", type=Path, default=RESULTS / "gate_throughput.latest.md",
+                        help="where the table is written too (the analysis lives in results/gate.md)")
     args = parser.parse_args(argv)
     if args.reuse:
-        return _remeasure(args.reuse, args.workers, args.seconds)
+        return _remeasure(args.reuse, args.workers, args.seconds, args.out)
 
     workdir = Path(tempfile.mkdtemp(prefix="dialer-bench-gate-"))
     server = None
@@ -245,10 +248,10 @@ def main(argv: list[str] | None = None) -> int:
             runs.append(measure(db_url, built.targets[half:], args.workers, args.seconds,
                                 INSTANT + timedelta(minutes=5), f"{args.workers} processes"))
             print(runs[-1].row(), file=sys.stderr)
-        print(f"\n{args.db}, {built.contacts:,} contacts, {built.debtors:,} debtors, {built.attempts:,} attempts "
-              f"over 365 days; {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; "
-              f"build {build_s:.0f} s" + (f"; server: {server.settings}" if server else ""))
-        _table(runs)
+        report([f"{args.db}, {built.contacts:,} contacts, {built.debtors:,} debtors, {built.attempts:,} attempts "
+                f"over 365 days; {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; "
+                f"build {build_s:.0f} s" + (f"; server: {server.settings}" if server else ""), "", *_table(runs)],
+               args.out)
         if args.keep:
             print(f"\nkept: {db_url} (data in {workdir})", file=sys.stderr)
     finally:
@@ -259,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _remeasure(db_url: str, workers: int, seconds: float) -> int:
+def _remeasure(db_url: str, workers: int, seconds: float, out: Path) -> int:
     migrate.upgrade(db_url)
     engine = make_engine(db_url)
     targets = existing_targets(engine)
@@ -272,18 +275,15 @@ def _remeasure(db_url: str, workers: int, seconds: float) -> int:
     if workers > 1:
         runs.append(measure(db_url, targets[half:], workers, seconds, INSTANT + timedelta(minutes=25),
                             f"{workers} processes"))
-    print(f"\nreused {db_url}: {len(targets):,} undialled contacts, {attempts:,} attempts; {os.cpu_count()} cores, "
-          f"load average {os.getloadavg()[0]:.1f}")
-    _table(runs)
+    report([f"reused {db_url}: {len(targets):,} undialled contacts, {attempts:,} attempts; {os.cpu_count()} cores, "
+            f"load average {os.getloadavg()[0]:.1f}", "", *_table(runs)], out)
     return 0
 
 
-def _table(runs: list[Run]) -> None:
-    print("\n| run | processes | decisions | decisions/s | p50 ms | p99 ms | mean ms | client CPU ms/decision "
-          "| server CPU ms/decision | statements/decision | allowed | denials |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
-    for run in runs:
-        print(run.row())
+def _table(runs: list[Run]) -> list[str]:
+    return ["| run | processes | decisions | decisions/s | p50 ms | p99 ms | mean ms | client CPU ms/decision "
+            "| server CPU ms/decision | statements/decision | allowed | denials |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|", *(run.row() for run in runs)]
 
 
 if __name__ == "__main__":

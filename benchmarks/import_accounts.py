@@ -207,23 +207,38 @@ def run(rows: int, db: str, workers: int | None, keep: bool) -> list[Step]:
             shutil.rmtree(workdir, ignore_errors=True)
 
 
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def report(lines: list[str], out: Path) -> None:
+    """Print the table and write it, with the command that produced it, for `make bench`."""
+    print("\n" + "\n".join(lines))
+    command = " ".join(["python -m benchmarks." + Path(sys.argv[0]).stem, *sys.argv[1:]])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(f"<!-- {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: `{command}` -->\n\n"
+                   + "\n".join(lines) + "\n", encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--workers", type=int, help="passed to `dialer campaign import --workers`")
     parser.add_argument("--keep", action="store_true", help="keep the generated file and database")
+    parser.add_argument("--out", type=Path, default=RESULTS / "import_accounts.latest.md",
+                        help="where the table is written too (the analysis lives in results/import.md)")
     args = parser.parse_args(argv)
     steps = run(args.rows, args.db, args.workers, args.keep)
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"\n{args.rows:,} rows, {args.db}, {os.cpu_count()} cores, peak RSS of one child {peak_mb:,.0f} MB\n")
-    print("| step | wall s | rows/s | CPU s | load avg at start | inserted | updated | rejected |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    lines = [f"{args.rows:,} rows, {args.db}, {os.cpu_count()} cores, peak RSS of one child {peak_mb:,.0f} MB", "",
+             "| step | wall s | rows/s | CPU s | load avg at start | inserted | updated | rejected |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for step in steps:
         o = step.output or {}
         rate = f"{step.rows / step.seconds:,.0f}" if step.rows else ""
-        print(f"| {step.name} | {step.seconds:.1f} | {rate} | {step.cpu_seconds:.1f} | {step.load_before:.1f} "
-              f"| {o.get('inserted', '')} | {o.get('updated', '')} | {o.get('rejected', '')} |")
+        lines.append(f"| {step.name} | {step.seconds:.1f} | {rate} | {step.cpu_seconds:.1f} | {step.load_before:.1f} "
+                     f"| {o.get('inserted', '')} | {o.get('updated', '')} | {o.get('rejected', '')} |")
+    report(lines, args.out)
     return 0
 
 
