@@ -104,7 +104,7 @@ def show(ctx: click.Context, name: str, as_json: bool) -> None:
 @click.option("--skip-invalid", is_flag=True, help="Import the good rows; write bad ones to a rejects file.")
 @click.option("--rejects", "rejects_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Where --skip-invalid writes rejected rows (default: FILE.rejects.csv).")
-@click.option("--workers", type=click.IntRange(1, 64), help="Parser processes for big files (default: cores).")
+@click.option("--workers", type=click.IntRange(1, 64), help="Parser processes for big files (default: all cores on machines with 4 or more, else 1).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 @user_errors

@@ -23,8 +23,12 @@ from dialer.importing.phones import PhoneError, normalise
 from dialer.importing.reader import Row, open_table
 from dialer.importing.writer import write_accounts
 
-# Parsing phone numbers costs ~30 µs each; big files are parsed on all cores.
+# Parsing phone numbers costs ~30 µs each; big files may be parsed on several cores. Shipping rows
+# to worker processes and back costs more than it saves below 4 cores (measured: 684 s with two
+# parser processes against 267 s serial for 1,000,000 rows on 2 cores, benchmarks/results/import.md),
+# so by default only machines with 4 cores or more parse in parallel; --workers N forces it.
 PARALLEL_THRESHOLD = 50_000
+MIN_CORES_FOR_PARALLEL = 4
 PARSE_BATCH = 20_000
 
 
@@ -154,7 +158,9 @@ def _check_header(path: Path, header: list[str], mapping: dict[str, str], fields
 def _parse_all(rows: Iterator[Row], mapping: dict[str, str], ctx: ImportContext,
                workers: int | None) -> Iterator[tuple[Row, ParsedAccount | list[RowError]]]:
     first = list(islice(rows, PARALLEL_THRESHOLD))
-    if len(first) < PARALLEL_THRESHOLD or (workers or os.cpu_count() or 1) < 2:
+    cores = os.cpu_count() or 1
+    processes = workers if workers is not None else (cores if cores >= MIN_CORES_FOR_PARALLEL else 1)
+    if len(first) < PARALLEL_THRESHOLD or processes < 2:
         for row in first:
             yield row, parse_account(row[0], row[1], mapping, ctx)
         for row in rows:
@@ -163,7 +169,7 @@ def _parse_all(rows: Iterator[Row], mapping: dict[str, str], ctx: ImportContext,
     # Executor.map submits every batch up front, so the whole file is in memory once: fine at
     # the sizes we import (1,000,000 rows is about 1.5 GB), and it keeps the row order.
     batches = list(_batches(first, rows))
-    with ProcessPoolExecutor(max_workers=workers or os.cpu_count()) as pool:
+    with ProcessPoolExecutor(max_workers=processes) as pool:
         for batch, results in zip(batches, pool.map(_parse_batch, batches, repeat(mapping), repeat(ctx))):
             yield from zip(batch, results)
 
