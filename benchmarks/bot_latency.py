@@ -93,6 +93,8 @@ async def run(harness: BotHarness, calls: int, regime: str, cache_dir: Path,
     samples = timer.samples
     synthesised = [s for s, syn in zip(samples, timer.synthesised) if syn]
     cached = [s for s, syn in zip(samples, timer.synthesised) if not syn]
+    speech = [s for s, kind in zip(samples, timer.kinds) if kind == "speech"]
+    keys = [s for s, kind in zip(samples, timer.kinds) if kind == "keys"]
     promises = sum(1 for r in sink.records if r.promise is not None and r.promise.amount == Decimal("200.00"))
 
     def stats(values: list[float]) -> dict[str, float | int | None]:
@@ -104,6 +106,7 @@ async def run(harness: BotHarness, calls: int, regime: str, cache_dir: Path,
     return {"calls": calls, "regime": regime, "finished": len(sink.records), "promises_200": promises,
             "wall_s": round(time.perf_counter() - started, 1), "all": stats(samples),
             "synthesised_reply": stats(synthesised), "cached_reply": stats(cached),
+            "after_speech": stats(speech), "after_keys": stats(keys),
             "mean_ms": round(statistics.fmean(samples) * 1000, 1) if samples else None,
             "samples_ms": [round(s * 1000, 1) for s in samples]}
 
@@ -116,12 +119,16 @@ def render(rows: list[dict[str, object]]) -> str:
              "STREAM FILE of the reply sent. It does **not** include RECORD FILE's end-of-speech wait "
              "(silence detection in whole seconds, s=2), which a caller also waits through.", "",
              "| concurrent calls | prompts | finished | promise 200 recorded | turns | p50 ms | p95 ms | "
-             "p95 ms (reply synthesised) | p95 ms (reply cached) |",
-             "|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+             "p50 / p95 ms after keys (n) | p50 / p95 ms after speech (n) | p95 ms reply synthesised (n) | "
+             "p95 ms reply cached (n) |",
+             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for row in rows:
         a, s, c = row["all"], row["synthesised_reply"], row["cached_reply"]
+        k, v = row["after_keys"], row["after_speech"]
         lines.append(f"| {row['calls']} | {row['regime']} | {row['finished']} | {row['promises_200']} | {a['turns']} | "
-                     f"{a['p50_ms']} | {a['p95_ms']} | {s['p95_ms']} ({s['turns']}) | {c['p95_ms']} ({c['turns']}) |")
+                     f"{a['p50_ms']} | {a['p95_ms']} | {k['p50_ms']} / {k['p95_ms']} ({k['turns']}) | "
+                     f"{v['p50_ms']} / {v['p95_ms']} ({v['turns']}) | {s['p95_ms']} ({s['turns']}) | "
+                     f"{c['p95_ms']} ({c['turns']}) |")
     return "\n".join(lines) + "\n"
 
 

@@ -64,17 +64,21 @@ class TurnTimer:
 
     samples: list[float] = field(default_factory=list)
     synthesised: list[bool] = field(default_factory=list)   # the reply's first prompt was not cached
+    kinds: list[str] = field(default_factory=list)          # "speech" or "keys": what the caller did
     _heard_at: float | None = None
+    _kind: str = "keys"
 
-    def heard(self) -> None:
+    def heard(self, kind: str = "keys") -> None:
         """The caller's turn ended (speech: RECORD returned; keys: the last key arrived)."""
         if self._heard_at is None:
             self._heard_at = time.perf_counter()
+            self._kind = kind
 
     def replied(self, synthesised: bool = False) -> None:
         if self._heard_at is not None:
             self.samples.append(time.perf_counter() - self._heard_at)
             self.synthesised.append(synthesised)
+            self.kinds.append(self._kind)
             self._heard_at = None
 
 
@@ -172,7 +176,7 @@ class AgiDialogRunner:
             host_wav.unlink(missing_ok=True)
             first = chr(int(value))
             return Keyed(first + await self._more_digits(first, listen.max_digits))
-        self.timer.heard()
+        self.timer.heard("speech")
         try:
             text = await asyncio.to_thread(self.asr.transcribe, host_wav, listen.grammar, self.language)
         finally:

@@ -85,7 +85,7 @@ class BotService:
         runner = AgiDialogRunner(send=send, prompts=self.prompts, asr=self.asr, paths=self.paths, voice=voice,
                                  language=context.language,
                                  # One timer per call sharing the service's sample lists.
-                                 timer=TurnTimer(self.timer.samples, self.timer.synthesised),
+                                 timer=TurnTimer(self.timer.samples, self.timer.synthesised, self.timer.kinds),
                                  transfer_in_agi=self.transfer_in_agi)
         record = await runner.run(DialogSession(script, context))
         await self.outcomes.record_outcome(context, record)
