@@ -61,6 +61,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("fastagi.host", str, "127.0.0.1", "FastAGI bind address (loopback by default)."),
     Setting("fastagi.port", int, 4573, "FastAGI port.", check=_port),
     Setting("fastagi.allowed_hosts", str, "127.0.0.1", "Comma-separated Asterisk hosts allowed to connect."),
+    Setting("bot.business_name", str, "", "The business the bot says it calls for (required by every profile)."),
+    Setting("bot.callback_number", str, "", "Number the bot gives for call-backs when the campaign has no caller ID."),
     Setting("pacer.tick_seconds", float, 1.0, "Pacer decision interval.", check=_positive),
     Setting("daemon.node", str, "", "This daemon's name in attempts and audit; default: host name."),
     Setting("daemon.grace_seconds", float, 60.0, "On SIGTERM, how long calls in progress may finish.",

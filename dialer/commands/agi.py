@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import signal
 from pathlib import Path
 
@@ -11,18 +10,22 @@ import click
 
 from dialer.bot.agi_dialog import AudioPaths
 from dialer.bot.asr import AsrEngine, NoSpeechEngine, PocketsphinxEngine
+from dialer.bot.context import CallContextProvider, OutcomeSink
 from dialer.bot.demo_store import JsonFileCallContexts, JsonLinesOutcomes
 from dialer.bot.fastagi import BotService, ScriptLibrary, serve
 from dialer.bot.tts import EspeakEngine, PromptCache
+from dialer.botdb import DbCallContextProvider, DbOutcomeSink
+from dialer.commands.common import open_app, user_errors
+from dialer.logging_setup import configure_logging
 
 
 @click.command("agi-server")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=4573, show_default=True, type=int)
-@click.option("--contexts", "contexts_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="JSON file {attempt_id: call context} (demo/test provider until the database one is wired).")
-@click.option("--outcomes", "outcomes_file", default="var/bot-outcomes.jsonl", show_default=True,
-              type=click.Path(dir_okay=False, path_type=Path), help="JSON-lines file the finished calls go to.")
+@click.option("--host", default=None, help="Bind address (default: setting fastagi.host, 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port (default: setting fastagi.port, 4573).")
+@click.option("--contexts", "contexts_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Tests only: read call contexts from this JSON file instead of the database.")
+@click.option("--outcomes", "outcomes_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Tests only: write finished calls to this JSON-lines file instead of the database.")
 @click.option("--audio-dir", default="var/bot-audio", show_default=True, type=click.Path(path_type=Path),
               help="Directory (as this process sees it) for prompts and recordings.")
 @click.option("--asterisk-audio-dir", default=None,
@@ -30,15 +33,37 @@ from dialer.bot.tts import EspeakEngine, PromptCache
 @click.option("--scripts-dir", multiple=True, type=click.Path(file_okay=False, path_type=Path),
               help="Extra script directories, searched before the shipped scripts.")
 @click.option("--no-asr", is_flag=True, help="Keys only (no speech recognition).")
-def agi_server(host: str, port: int, contexts_file: Path, outcomes_file: Path, audio_dir: Path,
-               asterisk_audio_dir: str | None, scripts_dir: tuple[Path, ...], no_asr: bool) -> None:
-    """Serve bot calls: AGI(agi://HOST:PORT/bot) with DIALER_ATTEMPT_ID and DIALER_CAMPAIGN_ID set."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+@click.pass_context
+@user_errors
+def agi_server(ctx: click.Context, host: str | None, port: int | None, contexts_file: Path | None,
+               outcomes_file: Path | None, audio_dir: Path, asterisk_audio_dir: str | None,
+               scripts_dir: tuple[Path, ...], no_asr: bool) -> None:
+    """Serve bot calls: AGI(agi://HOST:PORT/bot) with DIALER_ATTEMPT_ID and DIALER_CAMPAIGN_ID set.
+
+    Call contexts (debtor, amount, stage, verification) come from the dialer's database and every
+    finished call is written back there (conversation, promise to pay, opt-out, next step).
+    Example: dialer agi-server --audio-dir /srv/bot-audio
+    """
+    with open_app(ctx) as app:
+        settings = app.settings
+        configure_logging(mask_pii=settings["log.mask_pii"], json_lines=settings["log.format"] == "json")
+        contexts = (JsonFileCallContexts(contexts_file) if contexts_file else
+                    DbCallContextProvider(sessions=app.sessions, clock=app.clock,
+                                          business_name=settings["bot.business_name"],
+                                          callback_number=settings["bot.callback_number"]))
+        outcomes = (JsonLinesOutcomes(outcomes_file) if outcomes_file else
+                    DbOutcomeSink(sessions=app.sessions, clock=app.clock))
+        _serve(contexts, outcomes, host or settings["fastagi.host"], port or settings["fastagi.port"],
+               audio_dir, asterisk_audio_dir, scripts_dir, no_asr)
+
+
+def _serve(contexts: CallContextProvider, outcomes: OutcomeSink, host: str, port: int, audio_dir: Path,
+           asterisk_audio_dir: str | None, scripts_dir: tuple[Path, ...], no_asr: bool) -> None:
     audio_dir = audio_dir.resolve()
     asr: AsrEngine = NoSpeechEngine() if no_asr else PocketsphinxEngine()
     if isinstance(asr, PocketsphinxEngine):
         asr.warm()   # load the model before the first call, not during a caller's turn
-    service = BotService(contexts=JsonFileCallContexts(contexts_file), outcomes=JsonLinesOutcomes(outcomes_file),
+    service = BotService(contexts=contexts, outcomes=outcomes,
                          scripts=ScriptLibrary(list(scripts_dir)),
                          prompts=PromptCache(EspeakEngine(), audio_dir / "tts"), asr=asr,
                          paths=AudioPaths(audio_dir, asterisk_audio_dir or str(audio_dir)))
