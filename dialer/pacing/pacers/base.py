@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 import math
 from typing import Protocol
 
@@ -54,7 +55,7 @@ def progressive_calls(snapshot: PacingSnapshot) -> int:
     return max(0, snapshot.free_agents - snapshot.in_flight)
 
 
-class LimitedPacer:
+class LimitedPacer(abc.ABC):
     """Base class: subclasses say what they want; this clamps it to every limit, in one place."""
 
     per_agent_cap = True
@@ -79,8 +80,9 @@ class LimitedPacer:
     def observe(self, snapshot: PacingSnapshot) -> None:
         """Learn from the snapshot; runs every tick, whatever mode the tick ends up in."""
 
+    @abc.abstractmethod
     def wanted(self, snapshot: PacingSnapshot) -> int:
-        raise NotImplementedError
+        """Calls this mode wants now, before the rate limit and line cap; each mode defines it."""
 
     def guaranteed_calls(self, snapshot: PacingSnapshot) -> int:
         return progressive_calls(snapshot)
