@@ -6,24 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-
-from cli import main
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 @pytest.fixture
-def dialer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("DIALER_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite3'}")
-    runner = CliRunner()
-
-    def run(*args: str, ok: bool = True):  # type: ignore[no-untyped-def]
-        result = runner.invoke(main, list(args), catch_exceptions=False)
-        assert (result.exit_code == 0) is ok, result.output
-        return result
-
+def dialer(dialer):  # type: ignore[no-untyped-def]
+    """The shared runner, with a campaign holding the sample accounts."""
+    run = dialer
     run("db", "upgrade")
     run("campaign", "create", "m1", "--mode", "bot_only")
     run("campaign", "import", "m1", str(EXAMPLES / "accounts.csv"))
