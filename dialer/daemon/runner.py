@@ -62,7 +62,10 @@ class CampaignRunner:
     def set_agents(self, agents: AgentSnapshot | None) -> None:
         self._agents = agents
 
-    async def tick(self) -> TickReport:
+    async def tick(self, *, may_dial: bool = True) -> TickReport:
+        """One pacing decision; `may_dial` is False while the telephony link is down: observing
+        and pacing go on, but no attempt is decided, so nobody's caps are spent on calls that
+        cannot be placed."""
         with self._sessions() as session:
             campaign = session.get(Campaign, self.campaign_id)
             assert campaign is not None
@@ -77,7 +80,7 @@ class CampaignRunner:
         started = time.perf_counter()
         wanted = self._pacer.calls_to_place(snapshot)
         report.pacer_ms = (time.perf_counter() - started) * 1000
-        if state is not CampaignState.RUNNING or wanted <= 0:
+        if state is not CampaignState.RUNNING or wanted <= 0 or not may_dial:
             return report
         report.wanted = wanted
         plan = _route_plan(mode, queue)

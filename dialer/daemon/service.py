@@ -159,6 +159,9 @@ class Daemon:
     async def _tick_all(self) -> None:
         self.summary.ticks += 1
         self._reports = []
+        # While Asterisk is unreachable (or reconciliation is pending after it came back) no new
+        # dial is decided: an originate that cannot reach Asterisk would still spend an attempt.
+        may_dial = self._telephony.health().healthy and not self._reconcile_needed.is_set()
         for campaign_id in self._campaign_ids():
             runner = self._runners.get(campaign_id)
             if runner is None:
@@ -167,7 +170,7 @@ class Daemon:
                     tracker=self._tracker, clock=self._clock, dial_template=self._dial_template,
                     tick_seconds=self._tick, abandonment_budget=self._budget)
             runner.set_agents(self._agents())
-            report = await runner.tick()
+            report = await runner.tick(may_dial=may_dial)
             self._campaign_names[campaign_id] = report.campaign
             self._metrics.observe_tick_report(report)
             if runner.needs_reconcile:
