@@ -17,6 +17,7 @@ from typing import Any
 
 from panoramisk.fast_agi import Application, Request
 
+from dialer.bot.agi_protocol import connection_handler
 from dialer.bot.agi_dialog import AgiDialogRunner, AudioPaths, ChannelHungUp, TurnTimer, result_value
 from dialer.bot.asr import AsrEngine
 from dialer.bot.context import CallContextProvider, OutcomeSink
@@ -111,7 +112,8 @@ async def serve(service: BotService, host: str = "127.0.0.1", port: int = 4573,
     listener closes and in-flight calls are awaited (Server.wait_closed)."""
     app = Application()   # inside the running loop, as panoramisk requires
     app.add_route(ROUTE, service.handle)
-    server = await asyncio.start_server(app.handler, host, port)
+    # Not app.handler: it spins forever on a peer that closes mid-environment (agi_protocol.py).
+    server = await asyncio.start_server(connection_handler(app), host, port)
     log.info("bot FastAGI listening on %s:%s/%s", host, port, ROUTE)
     if ready is not None:
         ready.set_result(server.sockets[0].getsockname()[1])   # the bound port (port=0 in tests)

@@ -1,0 +1,110 @@
+"""FastAGI framing as pure code: the `agi_*` environment block and `200 result=` reply lines.
+
+panoramisk's own connection handler reads the environment with `while b'\\n\\n' not in buffer:
+buffer += await reader.read(100)`: a peer that closes before the blank line (Asterisk killed
+mid-handshake, a port scanner, a truncated packet) makes `read` return b'' forever without ever
+yielding, and the whole bot process (every call it serves) freezes. Found by the fuzz test
+tests/fuzz/test_fuzz_agi.py. `connection_handler` replaces it: bounded, EOF-aware, and a bad
+environment is logged and the socket closed, never raised into asyncio's server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from panoramisk.fast_agi import Application, Request
+from panoramisk.utils import parse_agi_result
+
+log = logging.getLogger(__name__)
+
+# Asterisk sends ~25 agi_* lines plus agi_arg_N: a few KiB at most. Anything larger is not Asterisk.
+MAX_ENVIRONMENT_BYTES = 64 * 1024
+# Asterisk sends the environment at once on connect; a peer silent this long is not Asterisk.
+ENVIRONMENT_TIMEOUT_S = 10.0
+
+
+class AgiProtocolError(ValueError):
+    """What the peer sent is not a FastAGI session (the message says what was wrong)."""
+
+
+def parse_environment(block: bytes) -> OrderedDict[str, str]:
+    """The `agi_name: value` lines of one environment block (without its blank line).
+
+    Lines without ': ' are ignored, as Asterisk never sends them and panoramisk skips them too.
+    """
+    try:
+        text = block.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise AgiProtocolError(f"AGI environment is not UTF-8 (byte {exc.start})") from None
+    headers: OrderedDict[str, str] = OrderedDict()
+    for line in text.split("\n"):
+        name, sep, value = line.rstrip("\r").partition(": ")
+        if sep:
+            headers[name] = value
+    if "agi_network_script" not in headers:
+        raise AgiProtocolError("AGI environment has no agi_network_script line")
+    return headers
+
+
+async def read_environment(reader: asyncio.StreamReader, *, limit: int = MAX_ENVIRONMENT_BYTES,
+                           timeout_s: float = ENVIRONMENT_TIMEOUT_S) -> OrderedDict[str, str]:
+    """Read up to the blank line that ends the environment; fail on EOF, oversize or silence."""
+    buffer = b""
+    async with asyncio.timeout(timeout_s):
+        while b"\n\n" not in buffer:
+            chunk = await reader.read(4096)
+            if not chunk:
+                raise AgiProtocolError(f"peer closed after {len(buffer)} bytes, before the end of the "
+                                       "AGI environment")
+            buffer += chunk
+            if len(buffer) > limit:
+                raise AgiProtocolError(f"AGI environment longer than {limit} bytes")
+    block, _, _rest = buffer.partition(b"\n\n")
+    return parse_environment(block)
+
+
+def parse_reply(line: bytes) -> dict[str, Any]:
+    """One reply line from Asterisk in panoramisk's result shape; garbage becomes an error dict
+    (AGIUnknownError), never an exception, so the dialog treats it like any failed command."""
+    text = line.decode("utf-8", errors="replace").rstrip("\r\n")
+    if not text:
+        # An empty read is a closed socket: the call is gone.
+        return {"error": "AGIResultHangup", "msg": "connection closed"}
+    try:
+        return dict(parse_agi_result(text))
+    except ValueError:
+        # panoramisk does int() on the leading digits: a line without any ("garbage") raises.
+        return {"error": "AGIUnknownError", "msg": text[:200]}
+
+
+def connection_handler(app: Application) -> Callable[[asyncio.StreamReader, asyncio.StreamWriter],
+                                                      Awaitable[None]]:
+    """An `asyncio.start_server` callback that routes to `app`'s routes like panoramisk's own
+    handler, with the robust environment reader above."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer = writer.get_extra_info("peername")
+        try:
+            try:
+                headers = await read_environment(reader)
+            except (AgiProtocolError, TimeoutError) as exc:
+                log.warning("FastAGI connection from %r dropped: %s", peer, exc or "no environment in time")
+                return
+            script = headers["agi_network_script"]
+            route = app._route.get(script)   # panoramisk keeps routes there; no public getter
+            if route is None:
+                log.error("FastAGI: no route for %r (from %r)", script, peer)
+                return
+            try:
+                await route(Request(app=app, headers=headers, reader=reader, writer=writer,
+                                    encoding=app.default_encoding))
+            except Exception:   # one broken call must not take the server down; CancelledError passes
+                log.exception("FastAGI route %r failed", script)
+        finally:
+            writer.close()
+
+    return handle
