@@ -142,6 +142,10 @@ class Account(Base):
     script: Mapped[str | None] = mapped_column(String(40))  # for the next call (e.g. broken promise)
     priority: Mapped[float] = mapped_column(Float, default=0.0)
     next_eligible_at: Mapped[datetime | None] = mapped_column()
+    # Scale-out: the hopper of one daemon holds the account while its gate decides (SKIP LOCKED
+    # claim); a hold that outlives a crashed daemon simply expires.
+    held_by: Mapped[str | None] = mapped_column(String(80))
+    held_until: Mapped[datetime | None] = mapped_column()
     attempts_count: Mapped[int] = mapped_column(Integer, default=0)
     paid_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -356,3 +360,40 @@ class AuditEntry(Base):
     decision: Mapped[str | None] = mapped_column(String(8))  # allow | deny
     reason: Mapped[str | None] = mapped_column(String(60))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class DialerNode(Base):
+    """One `dialer run` process, as it last reported itself (a heartbeat every pacer tick)."""
+
+    __tablename__ = "dialer_nodes"
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    asterisk_server: Mapped[str] = mapped_column(String(80))
+    channel_limit: Mapped[int] = mapped_column(Integer)   # of its Asterisk server, shared by its nodes
+    live_calls: Mapped[int] = mapped_column(Integer, default=0)
+    free_agents: Mapped[int] = mapped_column(Integer, default=0)
+    pid: Mapped[int | None] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CampaignLease(Base):
+    """Which node paces a campaign; taken over by another node once `expires_at` has passed."""
+
+    __tablename__ = "campaign_leases"
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(80))
+    acquired_at: Mapped[datetime] = mapped_column()
+    expires_at: Mapped[datetime] = mapped_column()
+
+
+class DialGrant(Base):
+    """Dial slots the campaign's pacing owner hands a node for one tick (claimed, then zero)."""
+
+    __tablename__ = "dial_grants"
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
+    node: Mapped[str] = mapped_column(String(80), primary_key=True)
+    slots: Mapped[int] = mapped_column(Integer, default=0)
+    granted_at: Mapped[datetime] = mapped_column()
