@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import os
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -17,51 +16,59 @@ from dialer.compliance.profiles import load_profiles
 from dialer.db.models import AuditEntry
 from dialer.db.session import transaction
 from dialer.reports.compliance import compliance_report
+from dialer.reports.files import csv_text, write_private
 from dialer.reports.html import render
 from dialer.reports.kpis import campaign_kpis
 
 
-def _instant(text: str | None) -> datetime | None:
+def _instant(text: str | None, zone: str, option: str) -> datetime | None:
+    """A date or date-time; without an offset it is read in the report's zone (the profile's day
+    zone, e.g. Beijing time for cn), the calendar the supervisor's day is in."""
     if text is None:
         return None
-    value = datetime.fromisoformat(text)
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r}: use an ISO date or date-time, e.g. 2026-11-23 or "
+                                 "2026-11-23T09:00+08:00", param_hint=option) from None
+    return value if value.tzinfo else value.replace(tzinfo=ZoneInfo(zone))
 
 
 @click.command("report")
 @click.argument("name")
-@click.option("--from", "start", help="ISO date/time (UTC unless an offset is given).")
-@click.option("--to", "end", help="ISO date/time, exclusive.")
-@click.option("--json", "as_json", is_flag=True)
-@click.option("--csv", "as_csv", is_flag=True, help="One row of headline figures.")
+@click.option("--from", "start", help="ISO date or date-time, in the profile's day zone unless an offset is given.")
+@click.option("--to", "end", help="ISO date or date-time, exclusive.")
+@click.option("--json", "as_json", is_flag=True, help="Every figure and series as one JSON object.")
+@click.option("--csv", "as_csv", is_flag=True, help="One header line and one row of figures.")
 @click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Write an HTML report with charts to this file.")
 @click.pass_context
 @user_errors
 def report(ctx: click.Context, name: str, start: str | None, end: str | None, as_json: bool, as_csv: bool,
            html_file: Path | None) -> None:
-    """Campaign KPIs. Example: dialer report spring-m1 --html report.html"""
+    """Campaign KPIs: calls, connects, RPC, promises, recovery, abandonment, occupancy, denials.
+
+    Example: dialer report spring-m1 --from 2026-11-23 --to 2026-11-24 --html report.html
+    """
     with open_app(ctx) as app, transaction(app.sessions) as session:
         campaign = get_campaign(session, name)
         profile = ProfileBook(load_profiles(app.settings["profile.custom_file"] or None)).for_campaign(campaign)
-        kpis = campaign_kpis(session, campaign, profile, start=_instant(start), end=_instant(end))
+        zone = profile.abandonment.day_zone
+        since, until = _instant(start, zone, "--from"), _instant(end, zone, "--to")
+        if since and until and since >= until:
+            raise click.BadParameter(f"--from {start} is not before --to {end}", param_hint="--from")
+        kpis = campaign_kpis(session, campaign, profile, now=app.clock.now(), start=since, end=until)
         if html_file or as_csv:
             # Exports carry personal-data-derived figures: audited, owner-only files.
             session.add(AuditEntry(actor=f"cli:{os.environ.get('USER', 'unknown')}", kind="export",
                                    campaign_id=campaign.id, detail={"report": "kpis", "file": str(html_file or "stdout")}))
     if html_file:
-        html_file.write_text(render(kpis), encoding="utf-8")
-        html_file.chmod(0o600)
+        write_private(html_file, render(kpis))
         click.echo(f"wrote {html_file}")
     if as_json:
         print_json(kpis)
     elif as_csv:
-        headline = {k: v for k, v in kpis.items() if not isinstance(v, (dict, list))}
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=list(headline))
-        writer.writeheader()
-        writer.writerow(headline)
-        click.echo(out.getvalue().rstrip())
+        click.echo(csv_text(kpis).rstrip())
     elif not html_file:
         print_mapping(f"campaign {name}", {k: v for k, v in kpis.items() if k not in ("hourly",)})
 
