@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from dialer.clock import Clock
 from dialer.compliance.gate import BudgetLookup, CallGate, DialTarget
 from dialer.compliance.permit import PermitRejected
-from dialer.daemon.hopper import next_candidates, park
-from dialer.daemon.tracker import CallTracker
+from dialer.daemon.calls_view import CallsSeen, ClusterCalls, seen_by_tracker
+from dialer.daemon.hopper import next_candidates, park, release
 from dialer.db.models import Campaign
 from dialer.db.session import transaction
 from dialer.domain import CampaignMode, CampaignState
@@ -22,6 +22,7 @@ from dialer.pacing.pacers import Pacer, make_pacer
 from dialer.pacing.snapshot import Counters, DialLimits, Observations, PacingSnapshot
 from dialer.telephony.agents import AgentSnapshot, AgentState
 from dialer.telephony.interface import AsteriskError, RingTimeoutTooShort, RoutePlan, SafeHarbour, Telephony
+from dialer.telephony.tracker import CallTracker
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ class TickReport:
 class CampaignRunner:
     def __init__(self, *, campaign_id: int, sessions: sessionmaker[Session], gate: CallGate,
                  telephony: Telephony, tracker: CallTracker, clock: Clock, dial_template: str,
-                 tick_seconds: float, agents: AgentSnapshot | None = None,
+                 tick_seconds: float, node: str = "dialer", agents: AgentSnapshot | None = None,
                  abandonment_budget: BudgetLookup | None = None) -> None:
         self.campaign_id = campaign_id
         self._sessions = sessions
@@ -51,6 +52,8 @@ class CampaignRunner:
         self._clock = clock
         self._dial_template = dial_template
         self._tick_seconds = tick_seconds
+        self._node = node
+        self._queue: str | None = None
         self._pacer: Pacer | None = None
         self._mode: CampaignMode | None = None
         self._counters = Counters()
@@ -63,60 +66,101 @@ class CampaignRunner:
         self._agents = agents
 
     async def tick(self, *, may_dial: bool = True) -> TickReport:
-        """One pacing decision; `may_dial` is False while the telephony link is down: observing
-        and pacing go on, but no attempt is decided, so nobody's caps are spent on calls that
-        cannot be placed."""
+        """One pacing decision of a single daemon: pace, then dial what the pacer wants.
+
+        `may_dial` is False while the telephony link is down: observing and pacing go on, but no
+        attempt is decided, so nobody's caps are spent on calls that cannot be placed."""
+        report, wanted = self.pace()
+        if wanted > 0 and may_dial:
+            await self.dial(wanted, report)
+        self.count_dials(report.placed)
+        return report
+
+    def pace(self, cluster_view: ClusterCalls | None = None) -> tuple[TickReport, int]:
+        """Ask the pacer how many calls the campaign should place now (0 unless it is running).
+
+        A single daemon sees its own calls; the pacing owner of a scaled-out campaign passes
+        `cluster_view` to see every node's (docs/scale-out.md)."""
         with self._sessions() as session:
             campaign = session.get(Campaign, self.campaign_id)
             assert campaign is not None
             name, state, mode = campaign.name, campaign.state, campaign.mode
-            queue = campaign.queue.name if campaign.queue else None
+            self._queue = campaign.queue.name if campaign.queue else None
             channel_limit, cps = campaign.channel_limit, campaign.calls_per_second
+            now = self._clock.now()
+            local = seen_by_tracker(self._tracker, self.campaign_id, mode, now)
+            seen = local if cluster_view is None else cluster_view.look(session, mode, now)
         report = TickReport(campaign=name, state=state.value)
         if self._pacer is None or mode is not self._mode:
             self._pacer, self._mode = make_pacer(mode.value), mode
-        snapshot = self._snapshot(mode, channel_limit, cps)
-        report.in_flight = len(snapshot.ringing) + len(snapshot.waiting) + snapshot.bot_busy
+        snapshot = self._snapshot(mode, channel_limit, cps, seen)
+        report.in_flight = len(local.ringing) + len(local.waiting) + local.bot_busy
         started = time.perf_counter()
         wanted = self._pacer.calls_to_place(snapshot)
         report.pacer_ms = (time.perf_counter() - started) * 1000
-        if state is not CampaignState.RUNNING or wanted <= 0 or not may_dial:
-            return report
-        report.wanted = wanted
-        plan = _route_plan(mode, queue)
-        busy_debtors = {c.debtor_id for c in self._tracker.calls_of(self.campaign_id)}
+        if state is not CampaignState.RUNNING or wanted <= 0:
+            return report, 0
+        return report, wanted
+
+    def count_dials(self, dials: int) -> None:
+        """Tell the pacer's running counters how many dials its last decision led to."""
+        self._counters = replace(self._counters, dials=self._counters.dials + dials)
+
+    def observe_only(self) -> TickReport:
+        """A node that does not pace the campaign: its report, with its own calls in flight."""
         with self._sessions() as session:
-            candidates = next_candidates(session, self.campaign_id, limit=wanted * 2, now=self._clock.now(),
-                                         exclude_debtors=busy_debtors)
-        for candidate in candidates:
-            if report.placed >= wanted:
-                break
-            permit, earliest, why = None, None, ""
-            for contact_id in candidate.contact_ids:
-                result = self._gate.decide(DialTarget(self.campaign_id, candidate.account_id, contact_id),
-                                           script=candidate.script)
-                if result.permit is not None:
-                    permit = result.permit
+            campaign = session.get(Campaign, self.campaign_id)
+            assert campaign is not None
+            name, state, mode = campaign.name, campaign.state, campaign.mode
+            self._queue = campaign.queue.name if campaign.queue else None
+        local = seen_by_tracker(self._tracker, self.campaign_id, mode, self._clock.now())
+        self._mode, self._pacer = None, None   # a node that becomes owner again starts afresh
+        return TickReport(campaign=name, state=state.value,
+                          in_flight=len(local.ringing) + len(local.waiting) + local.bot_busy)
+
+    async def dial(self, slots: int, report: TickReport) -> None:
+        """Place up to `slots` calls: hopper claim → gate → originate, one account at a time."""
+        if self._mode is None:
+            with self._sessions() as session:
+                campaign = session.get(Campaign, self.campaign_id)
+                assert campaign is not None
+                self._mode = campaign.mode
+        report.wanted += slots
+        plan = _route_plan(self._mode, self._queue)
+        busy_debtors = {c.debtor_id for c in self._tracker.calls_of(self.campaign_id) if c.debtor_id is not None}
+        with transaction(self._sessions) as session:
+            candidates = next_candidates(session, self.campaign_id, limit=slots * 2, now=self._clock.now(),
+                                         exclude_debtors=busy_debtors, node=self._node)
+        try:
+            for candidate in candidates:
+                if report.placed >= slots:
                     break
-                report.denied += 1
-                reason = result.decision.reason.value if result.decision.reason else "not_running"
-                report.denials[reason] = report.denials.get(reason, 0) + 1
-                why = result.decision.detail
-                if result.decision.next_allowed_at is not None:
-                    earliest = min(earliest, result.decision.next_allowed_at) if earliest else \
-                        result.decision.next_allowed_at
-            if permit is None:
-                with transaction(self._sessions) as session:
-                    park(session, candidate.account_id, earliest, now=self._clock.now(),
-                         why=why or "no dialable number")
-                continue
-            self._tracker.track(permit.attempt_id, self.campaign_id, permit.issued_at, plan.route,
-                                debtor_id=candidate.debtor_id)
-            await self._originate(permit, plan)
-            report.placed += 1
-        self._counters = Counters(dials=self._counters.dials + report.placed, live_answers=self._counters.live_answers,
-                                  abandons=self._counters.abandons, bot_rescues=self._counters.bot_rescues)
-        return report
+                permit, earliest, why = None, None, ""
+                for contact_id in candidate.contact_ids:
+                    result = self._gate.decide(DialTarget(self.campaign_id, candidate.account_id, contact_id),
+                                               script=candidate.script)
+                    if result.permit is not None:
+                        permit = result.permit
+                        break
+                    report.denied += 1
+                    reason = result.decision.reason.value if result.decision.reason else "not_running"
+                    report.denials[reason] = report.denials.get(reason, 0) + 1
+                    why = result.decision.detail
+                    if result.decision.next_allowed_at is not None:
+                        earliest = min(earliest, result.decision.next_allowed_at) if earliest else \
+                            result.decision.next_allowed_at
+                if permit is None:
+                    with transaction(self._sessions) as session:
+                        park(session, candidate.account_id, earliest, now=self._clock.now(),
+                             why=why or "no dialable number")
+                    continue
+                self._tracker.track(permit.attempt_id, campaign_id=self.campaign_id, placed_at=permit.issued_at,
+                                    route=plan.route, debtor_id=candidate.debtor_id)
+                await self._originate(permit, plan)
+                report.placed += 1
+        finally:
+            with transaction(self._sessions) as session:
+                release(session, [c.account_id for c in candidates], node=self._node)
 
     async def _originate(self, permit, plan: RoutePlan) -> None:  # type: ignore[no-untyped-def]
         dial = self._dial_template.format(number=permit.e164) if self._dial_template else None
@@ -126,33 +170,21 @@ class CampaignRunner:
             # Refused before anything was sent to Asterisk: the attempt is closed as failed (it
             # still counts towards the caps, which errs on the side of the person called).
             log.error("originate for attempt %s refused: %s", permit.attempt_id, exc)
-            self._tracker.originate_failed(permit.attempt_id, self._clock.now(), str(exc))
+            self._tracker.originate_failed(permit.attempt_id, at=self._clock.now(), why=str(exc))
             return
         except (AsteriskError, OSError) as exc:
             # Ambiguous (e.g. a timeout): Asterisk may have created the channel anyway. Keep the
             # attempt open; its events or the next reconciliation with Asterisk's channels decide.
             log.warning("originate for attempt %s unconfirmed: %s", permit.attempt_id, exc)
-            self._tracker.originating(permit.attempt_id, self._clock.now(), "")
+            self._tracker.originating(permit.attempt_id, at=self._clock.now())
             self.needs_reconcile = True
             return
-        self._tracker.originating(permit.attempt_id, self._clock.now(), handle.channel_id)
+        self._tracker.originating(permit.attempt_id, at=self._clock.now(), channel_id=handle.channel_id)
 
-    def _snapshot(self, mode: CampaignMode, channel_limit: int, cps: float) -> PacingSnapshot:
+    def _snapshot(self, mode: CampaignMode, channel_limit: int, cps: float, seen: CallsSeen) -> PacingSnapshot:
         now = self._clock.now()
-        calls = self._tracker.calls_of(self.campaign_id)
-        observed = self._tracker.drain(self.campaign_id)
-        self._counters = Counters(
-            dials=self._counters.dials, live_answers=self._counters.live_answers + observed.live_answers,
-            abandons=self._counters.abandons + observed.abandons, bot_rescues=self._counters.bot_rescues)
-        ringing = tuple((now - c.placed_at).total_seconds() for c in calls if c.answered_at is None)
-        answered = [c for c in calls if c.answered_at is not None]
-        waiting: tuple[float, ...] = ()
-        bot_busy = 0
-        if mode is CampaignMode.BOT_ONLY:
-            bot_busy = len(answered)
-        else:
-            waiting = tuple((now - c.answered_at).total_seconds() for c in answered
-                            if c.lifecycle.connected_at is None and c.answered_at is not None)
+        self._counters = replace(self._counters, live_answers=self._counters.live_answers + seen.live_answers,
+                                 abandons=self._counters.abandons + seen.abandons)
         agents = self._agents
         free = agents.free if agents else 0
         talking = tuple(a.elapsed_s for a in agents.agents if a.state is AgentState.IN_CALL) if agents else ()
@@ -160,13 +192,14 @@ class CampaignRunner:
         bot_capacity = channel_limit if mode in (CampaignMode.BOT_ONLY, CampaignMode.BLENDED) else 0
         return PacingSnapshot(
             now=time.monotonic() - self._started, free_agents=free, talking=talking, wrapping=wrapping,
-            ringing=ringing, waiting=waiting, bot_free=max(0, bot_capacity - bot_busy), bot_busy=bot_busy,
+            ringing=seen.ringing, waiting=seen.waiting, bot_free=max(0, bot_capacity - seen.bot_busy),
+            bot_busy=seen.bot_busy,
             # The gate denies over-dialling modes while the budget is spent; the pacer is told too,
             # so it paces like progressive instead of asking for calls the gate will refuse.
             guaranteed_agent_only=self._budget(self.campaign_id, now) is not None,
             counters=self._counters,
-            recent=Observations(resolved=tuple(observed.resolved), talk_seconds=tuple(observed.talk_seconds)),
-            limits=DialLimits(channel_limit=channel_limit, lines_in_use=len(calls), calls_per_second=cps,
+            recent=Observations(resolved=seen.resolved, talk_seconds=seen.talk_seconds),
+            limits=DialLimits(channel_limit=channel_limit, lines_in_use=seen.lines_in_use, calls_per_second=cps,
                               tick_seconds=self._tick_seconds),
         )
 

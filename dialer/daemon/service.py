@@ -32,13 +32,14 @@ from dialer.clock import Clock
 from dialer.compliance.gate import BudgetLookup, CallGate
 from dialer.daemon.aftercall import schedule_next
 from dialer.daemon.runner import CampaignRunner, TickReport
-from dialer.daemon.tracker import CallTracker
+from dialer.daemon.journal import AttemptJournal
 from dialer.db.models import Attempt, Campaign
 from dialer.db.session import transaction
 from dialer.domain import AttemptState, CampaignState, Outcome
 from dialer.metrics import DialerMetrics, MetricsServer
 from dialer.telephony.agents import AgentSnapshot
 from dialer.telephony.interface import AsteriskError, CallEvent, Telephony
+from dialer.telephony.tracker import CallTracker
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ class Daemon:
         self._runners: dict[int, CampaignRunner] = {}
         self._reconcile_needed = asyncio.Event()
         self.summary = DaemonSummary(node=node)
-        self._tracker = CallTracker(sessions=sessions, node=node, on_ended=self._on_ended)
+        self._tracker = CallTracker(journal=AttemptJournal(sessions=sessions, node=node), on_ended=self._on_ended)
         self._last_activity = time.monotonic()
         self._reports: list[TickReport] = []
 
@@ -235,7 +236,7 @@ class Daemon:
                 .where(Attempt.state != AttemptState.ENDED, Attempt.dialer_node == self._node)).all()
             for attempt_id, campaign_id, placed_at, state, route in open_attempts:
                 if attempt_id in live:
-                    self._tracker.adopt(attempt_id, campaign_id, placed_at, state, route)
+                    self._tracker.adopt(attempt_id, campaign_id=campaign_id, placed_at=placed_at, state=state, route=route)
                     continue
                 if attempt_id in tracked and state is AttemptState.DECIDED:
                     continue  # being originated right now
