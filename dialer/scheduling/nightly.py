@@ -4,7 +4,7 @@ files a supervisor or a back office picks up in the morning (JSON, CSV, HTML), o
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -52,7 +52,9 @@ def previous_day(now: datetime, zone: str) -> tuple[date, datetime, datetime]:
     """Yesterday in `zone` and its [start, end) as aware instants (23 or 25 h across DST)."""
     tz = ZoneInfo(zone)
     day = now.astimezone(tz).date() - timedelta(days=1)
-    return day, datetime.combine(day, time(0), tz), datetime.combine(day + timedelta(days=1), time(0), tz)
+    # in UTC: arithmetic on two datetimes sharing one ZoneInfo ignores the DST change between them
+    return day, *(datetime.combine(d, time(0), tz).astimezone(timezone.utc)
+                  for d in (day, day + timedelta(days=1)))  # type: ignore[return-value]
 
 
 def _reported_campaigns(session: Session, *, since: datetime) -> list[Campaign]:
