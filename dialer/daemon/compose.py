@@ -15,9 +15,11 @@ from dialer.compliance.budget import AbandonmentBudget
 from dialer.compliance.gate import CallGate
 from dialer.compliance.permit import PermitAuthority
 from dialer.compliance.profiles import load_profiles
+from dialer.daemon.cluster import Cluster
 from dialer.daemon.service import Daemon
 from dialer.metrics import DialerMetrics
 from dialer.scheduling.scheduler import build_scheduler
+from dialer.telephony.agent_feed import AmiAgentFeed
 from dialer.telephony.ami import AmiSettings, AmiTelephony
 from dialer.telephony.ari import AriSettings, AriTelephony
 from dialer.telephony.interface import Telephony
@@ -25,13 +27,14 @@ from dialer.telephony.interface import Telephony
 
 def build_telephony(app: App, authority: PermitAuthority, backend: str) -> Telephony:
     s = app.settings
+    ami = AmiSettings(host=s["ami.host"], port=s["ami.port"], user=s["ami.user"], password=s.require("ami.password"))
     if backend == "ami":
-        return AmiTelephony(settings=AmiSettings(host=s["ami.host"], port=s["ami.port"], user=s["ami.user"],
-                                                 password=s.require("ami.password")),
-                            authority=authority, clock=app.clock)
+        return AmiTelephony(settings=ami, authority=authority, clock=app.clock)
+    # ARI has no queue member events: agent states come from a side AMI login (agent_feed.py).
     return AriTelephony(settings=AriSettings(url=s["ari.url"], user=s["ari.user"], password=s.require("ari.password"),
                                              app=s["ari.app"]),
-                        authority=authority, clock=app.clock)
+                        authority=authority, clock=app.clock,
+                        agent_feed=AmiAgentFeed(settings=ami, clock=app.clock))
 
 
 def build_daemon(app: App, *, backend: str | None = None, campaigns: tuple[str, ...] = (),
@@ -42,7 +45,7 @@ def build_daemon(app: App, *, backend: str | None = None, campaigns: tuple[str, 
     book = ProfileBook(load_profiles(s["profile.custom_file"] or None))
     budget = AbandonmentBudget(sessions=app.sessions, profile_for=book.for_campaign)
     gate = CallGate(sessions=app.sessions, profile_for=book.for_campaign, authority=authority, clock=app.clock,
-                    node=node, abandonment_budget=budget)
+                    node=node, abandonment_budget=budget, asterisk_server=s["telephony.server_name"])
     telephony = build_telephony(app, authority, backend or s["telephony.backend"])
     agents = getattr(telephony, "agents", None)
     return Daemon(sessions=app.sessions, gate=gate, telephony=telephony, clock=app.clock, node=node,
@@ -52,7 +55,11 @@ def build_daemon(app: App, *, backend: str | None = None, campaigns: tuple[str, 
                   abandonment_budget=budget,
                   scheduler=build_scheduler(db_url=s.database_url, settings=s) if s["scheduler.enabled"] else None,
                   metrics=DialerMetrics(node=node),
-                  metrics_address=(s["metrics.host"], s["metrics.port"]) if s["metrics.port"] else None)
+                  metrics_address=(s["metrics.host"], s["metrics.port"]) if s["metrics.port"] else None,
+                  cluster=Cluster(sessions=app.sessions, clock=app.clock, node=node,
+                                  asterisk_server=s["telephony.server_name"],
+                                  channel_limit=s["telephony.channel_limit"],
+                                  lease_seconds=s["daemon.lease_seconds"], tick_seconds=s["pacer.tick_seconds"]))
 
 
 def status_path(app: App) -> Path:

@@ -169,6 +169,8 @@ class AmiTelephony:
             await self.close()
             raise AsteriskError(f"AMI login to {s.host}:{s.port} as {s.user!r} did not succeed in "
                                 f"{timeout_s}s (manager.conf enabled? secret right?)") from None
+        # Static queue members send no event until their state changes: ask for all of them.
+        await self._refresh_agents_quietly()
 
     async def close(self) -> None:
         if self._manager is not None:
@@ -230,6 +232,7 @@ class AmiTelephony:
         while True:
             item = await self._inbox.get()
             if item is _RECONNECTED:
+                await self._refresh_agents_quietly()   # members may have changed while away
                 for handler in list(self._reconnect_handlers):
                     try:
                         result = handler()
@@ -259,6 +262,12 @@ class AmiTelephony:
 
     def agents(self) -> AgentSnapshot:
         return self.agent_board.snapshot(self._clock.now())
+
+    async def _refresh_agents_quietly(self) -> None:
+        try:
+            await self.refresh_agents()
+        except AsteriskError as exc:
+            log.warning("AMI QueueStatus failed (%s); agent states follow live events only", exc)
 
     async def refresh_agents(self) -> AgentSnapshot:
         """Ask Asterisk for every queue member's state (at start and after a reconnect)."""

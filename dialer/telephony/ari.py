@@ -31,6 +31,8 @@ from websockets.exceptions import WebSocketException
 
 from dialer.clock import Clock
 from dialer.compliance.permit import DialPermit, PermitAuthority
+from dialer.telephony.agent_feed import AmiAgentFeed
+from dialer.telephony.agents import AgentSnapshot
 from dialer.telephony.events import EventHub, dialplan_event
 from dialer.telephony.interface import (AsteriskError, CallEvent, CallEventHandler, CallEventKind,
                                         CallHandle, Health, LiveCall, ReconnectHandler,
@@ -230,8 +232,10 @@ class AriTelephony:
     name = "ari"
 
     def __init__(self, *, settings: AriSettings, authority: PermitAuthority, clock: Clock,
-                 caller_id: str | None = None) -> None:
+                 caller_id: str | None = None, agent_feed: AmiAgentFeed | None = None) -> None:
         self._client = AriClient(settings=settings)
+        # ARI has no queue member events: agent states come from a side AMI login (agent_feed.py).
+        self._agent_feed = agent_feed
         self._authority = authority
         self._clock = clock
         self._caller_id = caller_id
@@ -247,6 +251,8 @@ class AriTelephony:
 
     async def start(self, *, timeout_s: float = 10.0) -> None:
         await self._client.info()   # fail fast with a clear AsteriskError
+        if self._agent_feed is not None:
+            await self._agent_feed.start(timeout_s=timeout_s)
         self._task = asyncio.create_task(self._client.run_events(self._clock), name="ari-events")
         try:
             await asyncio.wait_for(self._client.connected.wait(), timeout_s)
@@ -256,6 +262,8 @@ class AriTelephony:
                                 f"{self._client.last_error}") from None
 
     async def close(self) -> None:
+        if self._agent_feed is not None:
+            await self._agent_feed.close()
         if self._task is not None:
             self._task.cancel()
             try:
@@ -274,6 +282,10 @@ class AriTelephony:
 
     def events(self) -> AbstractAsyncContextManager[asyncio.Queue[CallEvent]]:
         return self._hub.stream()
+
+    def agents(self) -> AgentSnapshot | None:
+        """Queue members' states from the AMI agent feed; None when built without one."""
+        return self._agent_feed.agents() if self._agent_feed is not None else None
 
     async def originate(self, permit: DialPermit, *, route: RoutePlan,
                         ring_timeout_s: int | None = None, dial: str | None = None,
@@ -310,8 +322,12 @@ class AriTelephony:
         up = self._client.connected.is_set()
         detail = (f"event socket up since {self._client.connected_since:%H:%M:%S}" if up
                   else self._client.last_error)
+        extra: dict[str, object] = {}
+        if self._agent_feed is not None:
+            feed = self._agent_feed.health()
+            extra["agent_feed"] = {"healthy": feed.healthy, "detail": feed.detail, "reconnects": feed.reconnects}
         return Health("ari", up, detail, since=self._client.connected_since,
-                      reconnects=max(self._client.connects - 1, 0))
+                      reconnects=max(self._client.connects - 1, 0), extra=extra)
 
     # --- ARI events -> CallEvents -----------------------------------------------------------
 
