@@ -54,12 +54,14 @@ class GateResult:
 class CallGate:
     def __init__(self, *, sessions: sessionmaker[Session], profile_for: ProfileLookup,
                  authority: PermitAuthority, clock: Clock, node: str,
-                 abandonment_budget: BudgetLookup | None = None) -> None:
+                 abandonment_budget: BudgetLookup | None = None, asterisk_server: str | None = None) -> None:
         self._sessions = sessions
         self._profile_for = profile_for
         self._authority = authority
         self._clock = clock
         self._node = node
+        # Recorded on each attempt: a server's channel limit and reconciliation count its attempts.
+        self._server = asterisk_server
         self._budget = abandonment_budget or (lambda _campaign_id, _now: None)
 
     def decide(self, target: DialTarget, *, requested_ring_s: int | None = None, script: str | None = None,
@@ -92,6 +94,7 @@ class CallGate:
                 contact_id=contact.id, e164=contact.e164, state=AttemptState.DECIDED, placed_at=now,
                 ring_timeout_s=ring_s, live_agent_guaranteed=campaign.mode.live_agent_guaranteed,
                 consented=decision.consent_excluded, script=script, voice=voice, dialer_node=self._node,
+                asterisk_server=self._server,
             )
             session.add(attempt)
             session.flush()

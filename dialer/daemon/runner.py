@@ -36,6 +36,7 @@ class TickReport:
     denied: int = 0
     in_flight: int = 0
     pacer_ms: float = 0.0
+    owner: str | None = None     # scaled out: the node pacing the campaign now
     denials: dict[str, int] = field(default_factory=dict)
 
 

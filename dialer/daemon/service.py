@@ -24,13 +24,15 @@ from datetime import datetime
 from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from dialer import attempts
 from dialer.clock import Clock
 from dialer.compliance.gate import BudgetLookup, CallGate
 from dialer.daemon.aftercall import schedule_next
+from dialer.daemon.calls_view import ClusterCalls
+from dialer.daemon.cluster import Cluster
 from dialer.daemon.runner import CampaignRunner, TickReport
 from dialer.daemon.journal import AttemptJournal
 from dialer.db.models import Attempt, Campaign
@@ -62,7 +64,8 @@ class Daemon:
                  campaigns: tuple[str, ...] = (), exit_when_idle_s: float | None = None,
                  agents: Callable[[], AgentSnapshot | None] | None = None,
                  abandonment_budget: BudgetLookup | None = None, scheduler: AsyncIOScheduler | None = None,
-                 metrics: DialerMetrics | None = None, metrics_address: tuple[str, int] | None = None) -> None:
+                 metrics: DialerMetrics | None = None, metrics_address: tuple[str, int] | None = None,
+                 cluster: Cluster | None = None) -> None:
         self._sessions = sessions
         self._gate = gate
         self._telephony = telephony
@@ -88,6 +91,12 @@ class Daemon:
         self._tracker = CallTracker(journal=AttemptJournal(sessions=sessions, node=node), on_ended=self._on_ended)
         self._last_activity = time.monotonic()
         self._reports: list[TickReport] = []
+        # Several daemons on one PostgreSQL (docs/scale-out.md): pacing leases, dial grants and the
+        # Asterisk server's channel limit are shared through the database.
+        self._cluster = cluster
+        self._scaled_out = cluster is not None and cluster.coordinated
+        self._cluster_views: dict[int, ClusterCalls] = {}
+        self._orphan_check_every = max(1, round(2.0 / tick_seconds))   # every ~2 s
 
     def request_stop(self) -> None:
         self._stop.set()
@@ -103,6 +112,8 @@ class Daemon:
                 await metrics_server.start(*self._metrics_address)
             if self._scheduler is not None:
                 self._scheduler.start()   # strategy jobs: stage advance, promises, priorities, SMS
+            if self._cluster is not None:
+                self._cluster.refuse_second_sqlite_daemon()
             await self._connect()
             unsubscribe = self._telephony.subscribe(self._events.put_nowait)
             on_reconnect = getattr(self._telephony, "on_reconnect", None)
@@ -123,6 +134,8 @@ class Daemon:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
             await self._telephony.close()
+            if self._cluster is not None:
+                self._cluster.leave()
             self._write_status(final=True)
         return self.summary
 
@@ -163,15 +176,26 @@ class Daemon:
         # While Asterisk is unreachable (or reconciliation is pending after it came back) no new
         # dial is decided: an originate that cannot reach Asterisk would still spend an attempt.
         may_dial = self._telephony.health().healthy and not self._reconcile_needed.is_set()
+        if self._cluster is not None and may_dial:
+            # A node that cannot dial stops its heartbeat: after `daemon.lease_seconds` the
+            # pacing owner grants it nothing, and nodes on its server follow its calls.
+            agents = self._agents()
+            self._cluster.heartbeat(live_calls=self._tracker.in_flight(), free_agents=agents.free if agents else 0)
+            if self._scaled_out and self.summary.ticks % self._orphan_check_every == 0 \
+                    and self._cluster.orphans_on_my_server():
+                self._reconcile_needed.set()
         for campaign_id in self._campaign_ids():
             runner = self._runners.get(campaign_id)
             if runner is None:
                 runner = self._runners[campaign_id] = CampaignRunner(
                     campaign_id=campaign_id, sessions=self._sessions, gate=self._gate, telephony=self._telephony,
                     tracker=self._tracker, clock=self._clock, dial_template=self._dial_template,
-                    tick_seconds=self._tick, abandonment_budget=self._budget)
+                    tick_seconds=self._tick, node=self._node, abandonment_budget=self._budget)
             runner.set_agents(self._agents())
-            report = await runner.tick(may_dial=may_dial)
+            if self._scaled_out:
+                report = await self._tick_scaled_out(runner, may_dial=may_dial)
+            else:
+                report = await runner.tick(may_dial=may_dial)
             self._campaign_names[campaign_id] = report.campaign
             self._metrics.observe_tick_report(report)
             if runner.needs_reconcile:
@@ -185,6 +209,30 @@ class Daemon:
                 self._last_activity = time.monotonic()
         if self._tracker.in_flight():
             self._last_activity = time.monotonic()
+
+    async def _tick_scaled_out(self, runner: CampaignRunner, *, may_dial: bool) -> TickReport:
+        """One campaign's tick on one of several nodes: the lease owner paces and grants slots to
+        every live node; each node dials its grant within its Asterisk server's free channels."""
+        cluster, campaign_id = self._cluster, runner.campaign_id
+        assert cluster is not None
+        if cluster.owns(campaign_id):
+            view = self._cluster_views.get(campaign_id)
+            if view is None:
+                log.info("node %s now paces campaign %s", self._node, campaign_id)
+                view = self._cluster_views[campaign_id] = ClusterCalls(campaign_id, since=self._clock.now())
+            report, wanted = runner.pace(view)
+            report.owner = self._node
+            runner.count_dials(sum(cluster.grant(campaign_id, wanted).values()))
+        else:
+            self._cluster_views.pop(campaign_id, None)
+            report = runner.observe_only()
+            report.owner = cluster.owner_of(campaign_id)
+        slots = cluster.claim(campaign_id)
+        if slots > 0 and may_dial:
+            async with cluster.server_room(wait_s=self._tick / 2) as room:
+                if room > 0:
+                    await runner.dial(min(slots, room), report)
+        return report
 
     def _campaign_ids(self) -> list[int]:
         with self._sessions() as session:
@@ -231,9 +279,21 @@ class Daemon:
         tracked = self._tracker.tracked_ids()
         now = self._clock.now()
         with transaction(self._sessions) as session:
+            mine = Attempt.dialer_node == self._node
+            if self._scaled_out and self._cluster is not None:
+                # A node that died leaves its calls open; a node on the same Asterisk server sees
+                # their channels (and, with subscribeAll, their events), so it follows or closes them.
+                dead = self._cluster.dead_nodes_on_my_server(session)
+                if dead:
+                    mine = mine | (Attempt.dialer_node.in_(dead)
+                                   & (Attempt.asterisk_server == self._cluster.asterisk_server))
             open_attempts = session.execute(
                 select(Attempt.id, Attempt.campaign_id, Attempt.placed_at, Attempt.state, Attempt.route)
-                .where(Attempt.state != AttemptState.ENDED, Attempt.dialer_node == self._node)).all()
+                .where(Attempt.state != AttemptState.ENDED, mine)).all()
+            if self._scaled_out:
+                session.execute(update(Attempt).where(Attempt.id.in_([a.id for a in open_attempts]),
+                                                      Attempt.dialer_node != self._node)
+                                .values(dialer_node=self._node))
             for attempt_id, campaign_id, placed_at, state, route in open_attempts:
                 if attempt_id in live:
                     self._tracker.adopt(attempt_id, campaign_id=campaign_id, placed_at=placed_at, state=state, route=route)
