@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from dialer.bot.intents import Intent
+from dialer.bot.script_shape import check_shape
 
 # Variables whose mere use makes a prompt a disclosure of the debt.
 DISCLOSURE_VARIABLES = frozenset({"amount", "minimum_payment", "interest", "due_date", "dpd",
@@ -170,6 +171,7 @@ def _node(name: str, raw: dict[str, Any], where: str) -> Node:
 
 
 def parse_script(data: dict[str, Any], source: str = "<memory>") -> Script:
+    check_shape(data, source)   # every value of the kind the format says, or a located error
     for key in ("script", "language", "start", "prompts", "states"):
         if key not in data:
             raise ScriptError(f"{source}: missing top-level key '{key}'")
@@ -195,6 +197,10 @@ def load_script(path: str | Path) -> Script:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ScriptError(f"{path}: not valid YAML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ScriptError(f"{path}: not UTF-8 text (byte {exc.start}); save the script as UTF-8") from None
+    except OSError as exc:
+        raise ScriptError(f"{path}: cannot read: {exc.strerror}") from None
     if not isinstance(data, dict):
         raise ScriptError(f"{path}: a script is a mapping with script/language/start/prompts/states")
     return parse_script(data, str(path))
