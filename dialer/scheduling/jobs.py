@@ -23,7 +23,9 @@ from dialer.compliance.book import ProfileBook
 from dialer.compliance.profiles import PolicyProfile, load_profiles
 from dialer.compliance.windows import ContactHours
 from dialer.config import ConfigError
-from dialer.db.session import make_engine, make_sessionmaker
+from dialer.db.models import Campaign
+from dialer.db.session import make_engine, make_sessionmaker, transaction
+from dialer.scheduling.campaign_hours import apply_hours
 from dialer.scheduling.daily import advance_accounts
 from dialer.scheduling.nightly import write_reports
 from dialer.scheduling.options import sender_from
@@ -134,3 +136,14 @@ def _log_dispatch(result: DispatchResult) -> None:
     if result.sent or result.failed or result.suppressed:
         log.info("SMS: %d sent, %d failed, %d deferred, %d suppressed", result.sent, result.failed,
                  result.deferred, result.suppressed)
+
+
+def campaign_hours(db_url: str, *, campaign_id: int, zone: str) -> None:
+    """At a campaign's opening and closing time: resume or pause it as its hours say now."""
+    with _database(db_url) as sessions, transaction(sessions) as session:
+        campaign = session.get(Campaign, campaign_id)
+        if campaign is None:
+            return   # deleted since the job was stored; the next sync removes the job
+        changed = apply_hours(session, campaign, now=SystemClock().now(), fallback_zone=zone)
+    if changed is not None:
+        log.info("campaign hours: %s is now %s", campaign.name, changed.value)

@@ -17,23 +17,30 @@ import logging
 import pickle
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import inspect, select
+from sqlalchemy.orm import Session
 
+from dialer.clock import Clock, SystemClock
 from dialer.config import Settings
-from dialer.db.session import make_engine
+from dialer.db.models import Campaign
+from dialer.db.session import make_engine, make_sessionmaker, transaction
 from dialer.scheduling import jobs
+from dialer.scheduling.campaign_hours import CampaignHours, apply_hours
 from dialer.scheduling.options import SchedulingOptions
 
 log = logging.getLogger(__name__)
 
 JOBS_TABLE = "apscheduler_jobs"
+HOURS_SYNC = "campaign.hours.sync"
 
 
 @dataclass(frozen=True)
@@ -70,8 +77,75 @@ def job_specs(db_url: str, options: SchedulingOptions) -> list[JobSpec]:
     ]
 
 
-def build_scheduler(*, db_url: str, settings: Settings,
-                    options: SchedulingOptions | None = None) -> AsyncIOScheduler:
+def hours_job_specs(session: Session, db_url: str, zone: str) -> list[JobSpec]:
+    """Two jobs per campaign with hours: resume at the opening time, pause at the closing time,
+    in the campaign's zone. Each may fire late while its own state lasts (the grace), and applies
+    the hours as they are when it runs."""
+    specs = []
+    for campaign in session.scalars(select(Campaign).where(Campaign.hours_start.is_not(None))
+                                    .order_by(Campaign.id)):
+        hours = CampaignHours.of(campaign, zone)
+        if hours is None:
+            continue
+        tz, kwargs = ZoneInfo(hours.zone), {"db_url": db_url, "campaign_id": campaign.id, "zone": zone}
+        open_s = hours.open_seconds()
+        specs += [JobSpec(f"campaign.{campaign.id}.hours.open", jobs.campaign_hours,
+                          CronTrigger(hour=hours.start.hour, minute=hours.start.minute, timezone=tz), kwargs, open_s),
+                  JobSpec(f"campaign.{campaign.id}.hours.close", jobs.campaign_hours,
+                          CronTrigger(hour=hours.end.hour, minute=hours.end.minute, timezone=tz), kwargs,
+                          24 * 3600 - open_s)]
+    return specs
+
+
+class CampaignHoursSync:
+    """Keeps the stored per-campaign hours jobs in step with the campaigns table.
+
+    `dialer campaign hours` writes the table, from another process: the daemon's scheduler learns
+    of it here, within a minute. A job whose trigger is unchanged is left alone, so its stored next
+    run time (maybe missed while the daemon was down) is kept. The first run, at start, applies
+    every campaign's hours at once; later runs apply those of campaigns whose hours changed.
+    """
+
+    PREFIX = "campaign."
+
+    def __init__(self, *, scheduler: BaseScheduler, db_url: str, zone: str, clock: Clock) -> None:
+        self._scheduler = scheduler
+        self._db_url = db_url
+        self._zone = zone
+        self._clock = clock
+        self._started = False
+
+    def __call__(self) -> None:
+        engine = make_engine(self._db_url)
+        try:
+            sessions = make_sessionmaker(engine)
+            with sessions() as session:
+                wanted = {spec.id: spec for spec in hours_job_specs(session, self._db_url, self._zone)}
+            present = {job.id: job for job in self._scheduler.get_jobs(jobstore="default")
+                       if job.id.startswith(self.PREFIX)}
+            changed: set[int] = set()
+            for job_id, spec in wanted.items():
+                job = present.get(job_id)
+                if job is None or repr(job.trigger) != repr(spec.trigger) or job.kwargs != spec.kwargs:
+                    _add(self._scheduler, spec)
+                    changed.add(spec.kwargs["campaign_id"])
+            for job_id in present.keys() - wanted.keys():
+                self._scheduler.remove_job(job_id, jobstore="default")
+            with transaction(sessions) as session:
+                query = select(Campaign).where(Campaign.hours_start.is_not(None))
+                if self._started:
+                    query = query.where(Campaign.id.in_(changed))
+                for campaign in session.scalars(query):
+                    state = apply_hours(session, campaign, now=self._clock.now(), fallback_zone=self._zone)
+                    if state is not None:
+                        log.info("campaign hours: %s is now %s", campaign.name, state.value)
+            self._started = True
+        finally:
+            engine.dispose()
+
+
+def build_scheduler(*, db_url: str, settings: Settings, options: SchedulingOptions | None = None,
+                    clock: Clock | None = None) -> AsyncIOScheduler:
     """A scheduler with every job added (not started): the caller owns `start()` and
     `shutdown(wait=False)`, inside its running event loop."""
     options = options or SchedulingOptions.from_settings(settings)
@@ -88,10 +162,20 @@ def build_scheduler(*, db_url: str, settings: Settings,
         previous = stored.get(spec.id)
         if previous is not None and previous[0] == repr(spec.trigger):
             extra["next_run_time"] = previous[1]
-        scheduler.add_job(spec.func, trigger=spec.trigger, id=spec.id, name=spec.id,
-                          kwargs=spec.kwargs, replace_existing=True, coalesce=True,
-                          max_instances=1, misfire_grace_time=spec.misfire_grace_s, **extra)
+        _add(scheduler, spec, **extra)
+    # Not stored: it holds the scheduler itself, and is rebuilt at every start anyway.
+    scheduler.add_jobstore(MemoryJobStore(), alias="memory")
+    sync = CampaignHoursSync(scheduler=scheduler, db_url=db_url, zone=options.zone, clock=clock or SystemClock())
+    scheduler.add_job(sync, trigger=CronTrigger(minute="*", timezone=ZoneInfo(options.zone)), id=HOURS_SYNC,
+                      name=HOURS_SYNC, jobstore="memory", next_run_time=datetime.now(timezone.utc),
+                      coalesce=True, max_instances=1, misfire_grace_time=60)
     return scheduler
+
+
+def _add(scheduler: BaseScheduler, spec: JobSpec, **extra: Any) -> None:
+    scheduler.add_job(spec.func, trigger=spec.trigger, id=spec.id, name=spec.id, jobstore="default",
+                      kwargs=spec.kwargs, replace_existing=True, coalesce=True,
+                      max_instances=1, misfire_grace_time=spec.misfire_grace_s, **extra)
 
 
 def stored_next_runs(db_url: str) -> dict[str, tuple[str, datetime | None]]:

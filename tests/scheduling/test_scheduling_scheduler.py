@@ -34,7 +34,7 @@ async def test_given_a_started_scheduler_when_a_second_one_is_built_on_the_same_
         db_url: str, settings) -> None:  # type: ignore[no-untyped-def]
     first = build_scheduler(db_url=db_url, settings=settings)
     first.start(paused=True)
-    stored = {job.id: job for job in first.get_jobs()}
+    stored = {job.id: job for job in first.get_jobs(jobstore="default")}
     assert set(stored) == JOB_IDS
     daily = stored["strategy.advance_days"]
     assert str(daily.trigger) == "cron[hour='0', minute='5']"
@@ -47,7 +47,7 @@ async def test_given_a_started_scheduler_when_a_second_one_is_built_on_the_same_
 
     second = build_scheduler(db_url=db_url, settings=settings)
     second.start(paused=True)
-    reloaded = {job.id: job for job in second.get_jobs()}
+    reloaded = {job.id: job for job in second.get_jobs(jobstore="default")}
     second.shutdown(wait=False)
     assert set(reloaded) == JOB_IDS
     assert reloaded["strategy.advance_days"].next_run_time == missed
