@@ -90,10 +90,10 @@ def _desk_command(command_name: str, doc: str, operation: str) -> click.Command:
     return command
 
 
-for _name, _doc, _op in (("login", "Log an agent into their queue.", "login"),
-                         ("logout", "Take an agent out of their queue.", "logout"),
-                         ("pause", "Pause an agent (no calls offered).", "pause"),
-                         ("resume", "Resume a paused agent.", "resume")):
+for _name, _doc, _op in (("login", "Log an agent into their queue.\n\nExample: dialer agent login alice", "login"),
+                         ("logout", "Take an agent out of their queue.\n\nExample: dialer agent logout alice", "logout"),
+                         ("pause", "Pause an agent (no calls offered).\n\nExample: dialer agent pause alice", "pause"),
+                         ("resume", "Resume a paused agent.\n\nExample: dialer agent resume alice", "resume")):
     agent.add_command(_desk_command(_name, _doc, _op))
 
 
@@ -103,7 +103,10 @@ for _name, _doc, _op in (("login", "Log an agent into their queue.", "login"),
 @click.pass_context
 @user_errors
 def list_(ctx: click.Context, queue_name: str | None, as_json: bool) -> None:
-    """Queue members as Asterisk sees them now."""
+    """Queue members as Asterisk sees them now.
+
+    Example: dialer agent list --queue collections --json
+    """
     with open_app(ctx) as app:
         async def read():  # type: ignore[no-untyped-def]
             async with _desk(app) as desk:

@@ -81,7 +81,10 @@ def create(ctx: click.Context, name: str, profile: str | None, mode: str, queue:
 @click.pass_context
 @user_errors
 def list_(ctx: click.Context, as_json: bool) -> None:
-    """List campaigns with their state and size."""
+    """List campaigns with their state and size.
+
+    Example: dialer campaign list --json
+    """
     with open_app(ctx) as app, app.sessions() as session:
         rows = [summary(session, c) for c in session.scalars(select(Campaign).order_by(Campaign.name))]
     if as_json:
@@ -98,7 +101,10 @@ def list_(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 @user_errors
 def show(ctx: click.Context, name: str, as_json: bool) -> None:
-    """Show one campaign's settings and figures."""
+    """Show one campaign's settings and figures.
+
+    Example: dialer campaign show spring-m1 --json
+    """
     with open_app(ctx) as app, app.sessions() as session:
         data = summary(session, get_campaign(session, name))
     if as_json:

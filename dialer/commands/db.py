@@ -29,7 +29,10 @@ def upgrade(ctx: click.Context, revision: str) -> None:
 @click.pass_context
 @user_errors
 def status(ctx: click.Context, as_json: bool) -> None:
-    """Show the schema revision and whether it is current."""
+    """Show the schema revision and whether it is current.
+
+    Example: dialer db status --json
+    """
     with open_app(ctx, require_schema=False) as app:
         url = app.settings.database_url
         data = {"current": migrate.current_revision(app.engine), "head": migrate.head_revision(url)}

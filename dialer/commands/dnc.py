@@ -59,7 +59,10 @@ def add(ctx: click.Context, number: str, reason: str | None, campaign_name: str 
 @click.pass_context
 @user_errors
 def remove(ctx: click.Context, number: str, campaign_name: str | None, region: str, reason: str) -> None:
-    """Remove a number (audited)."""
+    """Remove a number (audited).
+
+    Example: dialer dnc remove 13800138000 --reason "added by mistake"
+    """
     e164 = _e164(number, region)
     with open_app(ctx) as app, transaction(app.sessions) as session:
         campaign_id = get_campaign(session, campaign_name).id if campaign_name else None
@@ -103,7 +106,10 @@ def import_(ctx: click.Context, file: Path, campaign_name: str | None, region: s
 @click.pass_context
 @user_errors
 def list_(ctx: click.Context, campaign_name: str | None, as_json: bool) -> None:
-    """List entries (global by default)."""
+    """List entries (global by default).
+
+    Example: dialer dnc list --campaign spring-m1 --json
+    """
     with open_app(ctx) as app, app.sessions() as session:
         campaign_id = get_campaign(session, campaign_name).id if campaign_name else None
         entries = session.scalars(select(DncEntry).where(

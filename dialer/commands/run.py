@@ -48,7 +48,10 @@ def run(ctx: click.Context, backend: str | None, campaigns: tuple[str, ...], exi
 @click.pass_context
 @user_errors
 def status(ctx: click.Context, as_json: bool) -> None:
-    """Health per component (database, daemon, telephony) and live campaign figures."""
+    """Health per component (database, daemon, telephony) and live campaign figures.
+
+    Example: dialer status --json
+    """
     with open_app(ctx, require_schema=False) as app:
         components = []
         try:

@@ -20,7 +20,10 @@ def script() -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print findings as JSON.")
 def check(files: tuple[str, ...], as_json: bool) -> None:
-    """Reject scripts with structural errors or forbidden content; exit 1 on any finding."""
+    """Reject scripts with structural errors or forbidden content; exit 1 on any finding.
+
+    Example: dialer script check dialer/bot/scripts/*.yaml
+    """
     results = {path: check_script(path) for path in files}
     if as_json:
         click.echo(json.dumps({p: [asdict(f) for f in fs] for p, fs in results.items()}, ensure_ascii=False, indent=2))
