@@ -45,7 +45,9 @@ class PriorityResult:
 
 def refresh_account_priorities(sessions: sessionmaker[Session], *, now: datetime,
                                fallback_zone: str, batch: int = 1000,
-                               payment: PaymentModel | None = None) -> PriorityResult:
+                               payment: PaymentModel | None = None, by_recovery: bool = True,
+                               by_answer_time: bool = True) -> PriorityResult:
+    """`by_recovery` / `by_answer_time` switch a factor off (the simulator's lift study)."""
     payment = payment or PaymentModel()
     with sessions() as session:
         campaign_ids = list(session.scalars(
@@ -68,7 +70,8 @@ def refresh_account_priorities(sessions: sessionmaker[Session], *, now: datetime
                     break
                 last_id = accounts[-1].id
                 values = _scores(session, campaign_id, accounts, tallies, zones, prior, payment,
-                                 now=now, fallback_zone=fallback_zone)
+                                 now=now, fallback_zone=fallback_zone, by_recovery=by_recovery,
+                                 by_answer_time=by_answer_time)
                 session.execute(update(Account), values)
                 updated += len(values)
     return PriorityResult(len(campaign_ids), updated)
@@ -100,7 +103,8 @@ def _contact_tallies(session: Session, campaign_id: int, now: datetime
 
 def _scores(session: Session, campaign_id: int, accounts: Sequence[_AccountRow],
             tallies: dict[int, AnswerTally], zones: dict[int, str], prior: PopulationPrior, payment: PaymentModel, *,
-            now: datetime, fallback_zone: str) -> list[dict[str, object]]:
+            now: datetime, fallback_zone: str, by_recovery: bool = True,
+            by_answer_time: bool = True) -> list[dict[str, object]]:
     account_ids = [a.id for a in accounts]
     plans = plans_for(session, [campaign_id])
     campaign, plan = plans[campaign_id]
@@ -125,7 +129,8 @@ def _scores(session: Session, campaign_id: int, accounts: Sequence[_AccountRow],
                 waiting_since=account.next_eligible_at or now,
                 history=history.get(account.id, PaymentHistory()),
                 tally=tallies.get(contact_id, AnswerTally()))
-            best = max(best, score(candidate, now, payment=payment, prior=prior).score)
+            best = max(best, score(candidate, now, payment=payment, prior=prior, by_recovery=by_recovery,
+                                   by_answer_time=by_answer_time).score)
         values.append({"id": account.id, "priority": round(best, 6)})
     return values
 
