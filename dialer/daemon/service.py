@@ -34,6 +34,7 @@ from dialer.daemon.aftercall import schedule_next
 from dialer.daemon.calls_view import ClusterCalls
 from dialer.daemon.cluster import Cluster
 from dialer.daemon.runner import CampaignRunner, TickReport
+from dialer.daemon.durable import DurableJournal, database_unreachable
 from dialer.daemon.journal import AttemptJournal
 from dialer.db.models import Attempt, Campaign
 from dialer.db.session import transaction
@@ -88,7 +89,9 @@ class Daemon:
         self._runners: dict[int, CampaignRunner] = {}
         self._reconcile_needed = asyncio.Event()
         self.summary = DaemonSummary(node=node)
-        self._tracker = CallTracker(journal=AttemptJournal(sessions=sessions, node=node), on_ended=self._on_ended)
+        # Attempt writes wait out a database outage and land in order when it is back (durable.py).
+        self._journal = DurableJournal(AttemptJournal(sessions=sessions, node=node))
+        self._tracker = CallTracker(journal=self._journal, on_ended=self._on_ended)
         self._last_activity = time.monotonic()
         self._reports: list[TickReport] = []
         # Several daemons on one PostgreSQL (docs/scale-out.md): pacing leases, dial grants and the
@@ -156,10 +159,18 @@ class Daemon:
     async def _pace_until_stopped(self) -> None:
         next_tick = time.monotonic()
         while not self._stop.is_set():
-            if self._reconcile_needed.is_set():
-                self._reconcile_needed.clear()
-                await self._reconcile()
-            await self._tick_all()
+            try:
+                if self._journal.flush() and self._reconcile_needed.is_set():
+                    self._reconcile_needed.clear()
+                    await self._reconcile()
+                await self._tick_all()
+            except Exception as exc:
+                if not database_unreachable(exc):
+                    raise
+                # PostgreSQL restarting: skip this tick and square up with Asterisk once it is back
+                # (a decision may have committed without our knowing; reconciliation closes it).
+                log.warning("database unreachable during a tick (%s): retrying", exc.__class__.__name__)
+                self._reconcile_needed.set()
             self._write_status()
             if self._idle_long_enough():
                 log.info("nothing left to dial and no call in progress: stopping")
@@ -242,6 +253,8 @@ class Daemon:
             return list(session.scalars(query.order_by(Campaign.id)))
 
     def _idle_long_enough(self) -> bool:
+        if self._journal.waiting():
+            return False   # outcomes not yet written while the database was away: not idle
         return self._exit_when_idle is not None and time.monotonic() - self._last_activity >= self._exit_when_idle
 
     async def _consume_events(self) -> None:
@@ -256,14 +269,22 @@ class Daemon:
         self._metrics.observe_outcome(self._campaign_names.get(campaign_id, str(campaign_id)), outcome)
         self.summary.ended += 1
         self.summary.outcomes[outcome.value] = self.summary.outcomes.get(outcome.value, 0) + 1
-        with transaction(self._sessions) as session:
-            schedule_next(session, attempt_id, now=self._clock.now())
+        now = self._clock.now()
+
+        def reschedule() -> None:
+            with transaction(self._sessions) as session:
+                schedule_next(session, attempt_id, now=now)
+
+        self._journal.write(f"attempt {attempt_id} next call", reschedule)   # after its close, in order
 
     async def _drain_calls(self) -> None:
         """Stop: no new dials; let calls in progress end and be recorded, up to the grace period."""
         deadline = time.monotonic() + self._grace
-        while self._tracker.in_flight() and time.monotonic() < deadline:
+        while (self._tracker.in_flight() or not self._journal.flush()) and time.monotonic() < deadline:
             await asyncio.sleep(0.2)  # events arrive on the consumer task; nothing to wait on here
+        if self._journal.waiting():
+            log.error("%d attempt write(s) lost: database unreachable for the whole grace period; the "
+                      "next start reconciles those attempts", self._journal.waiting())
         if self._tracker.in_flight():
             log.warning("%d call(s) still in progress after the grace period; reconciled at next start",
                         self._tracker.in_flight())
@@ -322,6 +343,7 @@ class Daemon:
             "telephony": {"component": health.component, "healthy": health.healthy, "detail": health.detail,
                           "reconnects": health.reconnects},
             "in_flight": self._tracker.in_flight(), "summary": asdict(self.summary),
+            "database": {"unwritten": self._journal.waiting(), "write_failures": self._journal.failures},
             "agents": self._agent_rows(),
             "campaigns": [asdict(r) for r in self._reports],
         }
