@@ -83,7 +83,11 @@ def change_state(session: Session, name: str, target: CampaignState, *, actor: s
     if campaign.state == target:
         return campaign
     if campaign.state not in _TRANSITIONS[target]:
-        raise CampaignError(f"campaign {name!r} is {campaign.state.value}; cannot go to {target.value}")
+        commands = {CampaignState.RUNNING: "start", CampaignState.PAUSED: "pause", CampaignState.STOPPED: "stop"}
+        possible = [f"`dialer campaign {commands[t]} {name}`" for t, sources in _TRANSITIONS.items()
+                    if campaign.state in sources and t in commands]
+        raise CampaignError(f"campaign {name!r} is {campaign.state.value}; cannot go to {target.value}"
+                            + (f" (possible now: {', '.join(possible)})" if possible else ""))
     session.add(AuditEntry(actor=actor, kind="campaign_state", campaign_id=campaign.id,
                            detail={"from": campaign.state.value, "to": target.value}))
     campaign.state = target

@@ -45,3 +45,12 @@ def test_given_dnc_commands_then_numbers_are_normalised_listed_and_unknown_campa
 def test_given_a_mode_that_needs_agents_without_a_queue_then_create_says_what_to_do(dialer) -> None:  # type: ignore[no-untyped-def]
     dialer("db", "upgrade")
     assert "pass --queue NAME" in dialer("campaign", "create", "m1", "--mode", "predictive", ok=False).output
+
+
+def test_given_a_state_change_that_is_not_allowed_then_the_error_names_the_commands_that_are(dialer) -> None:  # type: ignore[no-untyped-def]
+    dialer("db", "upgrade")
+    dialer("campaign", "create", "m1", "--mode", "bot_only")
+    dialer("campaign", "start", "m1")
+    dialer("campaign", "stop", "m1")
+    error = dialer("campaign", "pause", "m1", ok=False).output
+    assert "campaign 'm1' is stopped; cannot go to paused (possible now: `dialer campaign start m1`)" in error
