@@ -4,8 +4,9 @@ The AGI side is a `send(command) -> result dict` channel in panoramisk's result 
 ({'result': (value, data), ...} or {'error': ...}); pyst2 is adapted to the same shape. Speech is
 played from TTS files (STREAM FILE, DTMF barge-in), heard with RECORD FILE + ASR, and keys are read
 with WAIT FOR DIGIT. Asterisk's RECORD FILE silence detection works in whole seconds
-(reference/ASTERISK.md), so a turn here cannot be shorter than ~1 s after the caller stops;
-AudioSocket with the bot's own end-of-speech detection is the path to sub-300 ms turns.
+(reference/ASTERISK.md): s=1 is the shortest, so a spoken turn cannot end sooner than 1 s after the
+caller stops; AudioSocket with the bot's own end-of-speech detection is the path to sub-300 ms
+spoken turns (docs/bot.md, "Latency").
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ log = logging.getLogger(__name__)
 
 AgiSend = Callable[[str], Awaitable[dict[str, Any]]]
 DTMF_KEYS = "0123456789*#"
+# RECORD FILE's end-of-speech silence, whole seconds. 1 is the least Asterisk accepts (0 disables
+# detection); it cost nothing in recognition here: the recording keeps the whole utterance.
+END_OF_SPEECH_SILENCE_S = 1
 
 
 class ChannelHungUp(Exception):
@@ -65,21 +69,31 @@ class TurnTimer:
     samples: list[float] = field(default_factory=list)
     synthesised: list[bool] = field(default_factory=list)   # the reply's first prompt was not cached
     kinds: list[str] = field(default_factory=list)          # "speech" or "keys": what the caller did
+    # How long Asterisk waited after the caller stopped before handing the turn back (RECORD FILE's
+    # silence detection; 0 after a key): sample + wait is "end of caller speech → reply".
+    end_waits: list[float] = field(default_factory=list)
     _heard_at: float | None = None
     _kind: str = "keys"
+    _end_wait: float = 0.0
 
-    def heard(self, kind: str = "keys") -> None:
+    def heard(self, kind: str = "keys", end_wait_s: float = 0.0) -> None:
         """The caller's turn ended (speech: RECORD returned; keys: the last key arrived)."""
         if self._heard_at is None:
             self._heard_at = time.perf_counter()
             self._kind = kind
+            self._end_wait = end_wait_s
 
     def replied(self, synthesised: bool = False) -> None:
         if self._heard_at is not None:
             self.samples.append(time.perf_counter() - self._heard_at)
             self.synthesised.append(synthesised)
             self.kinds.append(self._kind)
+            self.end_waits.append(self._end_wait)
             self._heard_at = None
+
+    def for_call(self) -> "TurnTimer":
+        """A timer for one call that appends to these sample lists (calls run concurrently)."""
+        return TurnTimer(self.samples, self.synthesised, self.kinds, self.end_waits)
 
 
 def result_value(reply: dict[str, Any]) -> tuple[str, str]:
@@ -166,17 +180,18 @@ class AgiDialogRunner:
         name = f"turn-{uuid.uuid4().hex[:12]}"
         host_wav = self.paths.recordings / f"{name}.wav"
         asterisk_name = self.paths.for_asterisk(host_wav)
-        # s=2: stop after 2 s of silence (whole seconds only); the length cap bounds a monologue.
+        # s=N: stop after N s of silence (whole seconds only); the length cap bounds a monologue.
         # The 0 before it is the sample offset: without it Asterisk ignores the silence option.
         cap_ms = int((listen.timeout_s + 12) * 1000)
-        value, data = await self._cmd(f'RECORD FILE {asterisk_name} wav "{DTMF_KEYS}" {cap_ms} 0 s=2')
+        value, data = await self._cmd(f'RECORD FILE {asterisk_name} wav "{DTMF_KEYS}" {cap_ms} 0 '
+                                      f's={END_OF_SPEECH_SILENCE_S}')
         # Asterisk 22 reports e.g. "result=11668 (timeout)" after the silence limit: only "(dtmf)"
         # means a key, and then result is its character code.
         if data.startswith("dtmf") and value.isdigit() and int(value) > 0:
             host_wav.unlink(missing_ok=True)
             first = chr(int(value))
             return Keyed(first + await self._more_digits(first, listen.max_digits))
-        self.timer.heard("speech")
+        self.timer.heard("speech", end_wait_s=END_OF_SPEECH_SILENCE_S)
         try:
             text = await asyncio.to_thread(self.asr.transcribe, host_wav, listen.grammar, self.language)
         finally:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from dialer.bot.agi_dialog import AgiDialogRunner, AudioPaths, ChannelHungUp, Tu
 from dialer.bot.asr import AsrEngine
 from dialer.bot.context import CallContextProvider, OutcomeSink
 from dialer.bot.engine import DialogSession
+from dialer.bot.prompt_prep import prepare_call
 from dialer.bot.script import Script, load_script, shipped_script_path
 from dialer.bot.tts import PromptCache, TtsError, Voice, find_voice, voice_for_attempt
 
@@ -58,6 +60,7 @@ class BotService:
     paths: AudioPaths
     timer: TurnTimer = field(default_factory=TurnTimer)
     transfer_in_agi: bool = False
+    prepare_prompts: bool = True     # synthesise each call's debtor-specific prompts at its start
 
     async def handle(self, request: Request) -> None:
         async def send(command: str) -> dict[str, Any]:
@@ -84,11 +87,21 @@ class BotService:
             return
         voice = self._voice(context.voice, context.language)
         runner = AgiDialogRunner(send=send, prompts=self.prompts, asr=self.asr, paths=self.paths, voice=voice,
-                                 language=context.language,
-                                 # One timer per call sharing the service's sample lists.
-                                 timer=TurnTimer(self.timer.samples, self.timer.synthesised, self.timer.kinds),
+                                 language=context.language, timer=self.timer.for_call(),
                                  transfer_in_agi=self.transfer_in_agi)
-        record = await runner.run(DialogSession(script, context))
+        # The debtor's name and amount are known now: synthesise the prompts that carry them while
+        # the greeting plays, not on the caller's turns. The thread stops between prompts when the
+        # call ends, and is awaited so no synthesis outlives its call.
+        stop_preparing = threading.Event()
+        preparing = (asyncio.ensure_future(asyncio.to_thread(prepare_call, self.prompts, script, context, voice,
+                                                             stop_preparing))
+                     if self.prepare_prompts else None)
+        try:
+            record = await runner.run(DialogSession(script, context))
+        finally:
+            stop_preparing.set()
+            if preparing is not None:
+                await _prepared(preparing)
         await self.outcomes.record_outcome(context, record)
 
     @staticmethod
@@ -99,6 +112,14 @@ class BotService:
             return find_voice(name)
         except TtsError:
             return voice_for_attempt(language, 1)
+
+
+async def _prepared(preparing: "asyncio.Future[int]") -> None:
+    try:
+        await preparing
+    except TtsError as exc:
+        # The runner synthesises (and reports) any prompt it still needs on its own.
+        log.warning("prompt preparation failed: %s", exc)
 
 
 async def _variable(send: Any, name: str) -> str:

@@ -9,7 +9,8 @@ from pathlib import Path
 import click
 
 from dialer.bot.agi_dialog import AudioPaths
-from dialer.bot.asr import AsrEngine, NoSpeechEngine, PocketsphinxEngine
+from dialer.bot.asr import AsrEngine, NoSpeechEngine
+from dialer.bot.asr_pool import RecognizerPool
 from dialer.bot.context import CallContextProvider, OutcomeSink
 from dialer.bot.demo_store import JsonFileCallContexts, JsonLinesOutcomes
 from dialer.bot.fastagi import BotService, ScriptLibrary, serve
@@ -60,14 +61,19 @@ def agi_server(ctx: click.Context, host: str | None, port: int | None, contexts_
 def _serve(contexts: CallContextProvider, outcomes: OutcomeSink, host: str, port: int, audio_dir: Path,
            asterisk_audio_dir: str | None, scripts_dir: tuple[Path, ...], no_asr: bool) -> None:
     audio_dir = audio_dir.resolve()
-    asr: AsrEngine = NoSpeechEngine() if no_asr else PocketsphinxEngine()
-    if isinstance(asr, PocketsphinxEngine):
-        asr.warm()   # load the model before the first call, not during a caller's turn
+    # Recogniser worker processes (one per core) load their decoders before the first call, not
+    # during a caller's turn (dialer/bot/asr_pool.py).
+    pool = None if no_asr else RecognizerPool().start()
+    asr: AsrEngine = pool if pool is not None else NoSpeechEngine()
     service = BotService(contexts=contexts, outcomes=outcomes,
                          scripts=ScriptLibrary(list(scripts_dir)),
                          prompts=PromptCache(EspeakEngine(), audio_dir / "tts"), asr=asr,
                          paths=AudioPaths(audio_dir, asterisk_audio_dir or str(audio_dir)))
-    asyncio.run(_run(service, host, port))
+    try:
+        asyncio.run(_run(service, host, port))
+    finally:
+        if pool is not None:
+            pool.close()
 
 
 async def _run(service: BotService, host: str, port: int) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from benchmarks.bot_calls import AGI_PORT, BotHarness
 from dialer.bot.agi_dialog import AudioPaths
-from dialer.bot.asr import PocketsphinxEngine
+from dialer.bot.asr_pool import RecognizerPool
 from dialer.bot.demo_store import InMemoryCallContexts, InMemoryOutcomes
 from dialer.bot.fastagi import BotService, ScriptLibrary, serve
 from dialer.bot.record import Disposition
@@ -26,15 +26,35 @@ _ids = itertools.count(int(time.time()) % 100000 * 100)
 
 
 class SpokenLog(EspeakEngine):
-    """The real espeak-ng engine, remembering every text it was asked to speak."""
+    """The real espeak-ng engine, remembering the text of every prompt file it made."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.texts: list[str] = []
+        self.by_file: dict[str, str] = {}
 
     def synthesize(self, text: str, voice: Voice, out_wav: Path) -> None:
-        self.texts.append(text)
+        # PromptCache writes ".<name>.<random>.tmp.wav" and renames it to "<name>.wav".
+        self.by_file[out_wav.name.lstrip(".").split(".")[0]] = text
         super().synthesize(text, voice, out_wav)
+
+
+class ListenedBotService(BotService):
+    """The real service, keeping the AGI commands it sent (to know which prompts were played)."""
+
+    commands: list[str]
+
+    async def run_call(self, send):
+        self.commands = []
+
+        async def logged(command: str):
+            self.commands.append(command)
+            return await send(command)
+
+        await super().run_call(logged)
+
+    def played(self, spoken: SpokenLog) -> list[str]:
+        files = [c.split()[2].rsplit("/", 1)[-1] for c in self.commands if c.startswith("STREAM FILE")]
+        return [spoken.by_file[name] for name in files]
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +67,14 @@ def harness():
         instance.stop()
 
 
-async def bot_call(harness: BotHarness, behaviour: str, **context_changes):
+@pytest.fixture(scope="module")
+def recognizer():
+    """The recogniser `dialer agi-server` runs: pre-warmed worker processes."""
+    with RecognizerPool(workers=2) as pool:
+        yield pool
+
+
+async def bot_call(harness: BotHarness, recognizer, behaviour: str, **context_changes):
     attempt_id = str(next(_ids))
     contexts = InMemoryCallContexts()
     contexts.add(replace(example_context("en-US", date.today()), attempt_id=attempt_id, campaign_id="e2e",
@@ -56,9 +83,9 @@ async def bot_call(harness: BotHarness, behaviour: str, **context_changes):
     spoken = SpokenLog()
     # A fresh prompt cache per test so every prompt the call plays is synthesised (and logged) here.
     cache_dir = harness.audio_host_dir / f"tts-{attempt_id}"
-    service = BotService(contexts=contexts, outcomes=outcomes, scripts=ScriptLibrary(),
-                         prompts=PromptCache(spoken, cache_dir), asr=PocketsphinxEngine(),
-                         paths=AudioPaths(harness.audio_host_dir, harness.audio_asterisk_dir))
+    service = ListenedBotService(contexts=contexts, outcomes=outcomes, scripts=ScriptLibrary(),
+                                 prompts=PromptCache(spoken, cache_dir), asr=recognizer,
+                                 paths=AudioPaths(harness.audio_host_dir, harness.audio_asterisk_dir))
     stop = asyncio.Event()
     ready: asyncio.Future[int] = asyncio.get_running_loop().create_future()
     async with asyncio.TaskGroup() as group:
@@ -70,7 +97,7 @@ async def bot_call(harness: BotHarness, behaviour: str, **context_changes):
         finally:
             stop.set()
     (_, record), = outcomes.records
-    return record, spoken.texts
+    return record, service.played(spoken)
 
 
 def next_friday(today: date) -> date:
@@ -79,8 +106,9 @@ def next_friday(today: date) -> date:
     return monday_next_week + timedelta(days=4)
 
 
-async def test_given_a_callee_who_says_he_will_pay_200_next_friday_then_a_promise_of_200_on_that_friday(harness):
-    record, spoken = await bot_call(harness, "promise", amount_due=Decimal("200.00"), dpd=4)
+async def test_given_a_callee_who_says_he_will_pay_200_next_friday_then_a_promise_of_200_on_that_friday(
+        harness, recognizer):
+    record, played = await bot_call(harness, recognizer, "promise", amount_due=Decimal("200.00"), dpd=4)
     assert record.verified and record.party == Party.DEBTOR
     assert record.promise is not None, record.transcript
     assert record.promise.amount == Decimal("200.00")
@@ -90,16 +118,17 @@ async def test_given_a_callee_who_says_he_will_pay_200_next_friday_then_a_promis
     assert any("two hundred" in text for text in heard)
 
 
-async def test_given_a_wrong_number_callee_then_the_amount_is_never_spoken(harness):
-    record, spoken = await bot_call(harness, "wrong")
+async def test_given_a_wrong_number_callee_then_the_amount_is_never_spoken(harness, recognizer):
+    record, played = await bot_call(harness, recognizer, "wrong")
     assert record.party == Party.WRONG_NUMBER and record.suppress_contact, record.transcript
     bot_said = " ".join(t.text for t in record.transcript if t.speaker == "bot")
-    for text in (bot_said, " ".join(spoken)):
+    assert played, "no prompt was played"
+    for text in (bot_said, " ".join(played)):
         assert "dollars" not in text and "twelve" not in text and "overdue" not in text
     assert not record.disclosed
 
 
-async def test_given_a_callee_who_says_stop_calling_then_an_opt_out_is_recorded(harness):
-    record, spoken = await bot_call(harness, "stop")
+async def test_given_a_callee_who_says_stop_calling_then_an_opt_out_is_recorded(harness, recognizer):
+    record, played = await bot_call(harness, recognizer, "stop")
     assert record.opt_out and record.disposition == Disposition.OPTED_OUT, record.transcript
-    assert any("will not call this number again" in text for text in spoken)
+    assert any("will not call this number again" in text for text in played)
