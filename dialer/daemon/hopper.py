@@ -24,7 +24,7 @@ from dialer.domain import AttemptState, ContactOwner
 PARK_WHEN_BLOCKED = timedelta(hours=24)
 # How long a claimed account stays held by the daemon deciding it (a tick's gate work takes well
 # under a second; the hold only matters when that daemon dies between claim and release).
-CLAIM_HOLD = timedelta(seconds=30)
+CLAIM_HOLD = timedelta(seconds=10)
 
 
 @dataclass(frozen=True)

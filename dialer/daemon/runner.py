@@ -177,10 +177,14 @@ class CampaignRunner:
             # Ambiguous (e.g. a timeout): Asterisk may have created the channel anyway. Keep the
             # attempt open; its events or the next reconciliation with Asterisk's channels decide.
             log.warning("originate for attempt %s unconfirmed: %s", permit.attempt_id, exc)
-            self._tracker.originating(permit.attempt_id, at=self._clock.now())
             self.needs_reconcile = True
+            if self._tracker.get(permit.attempt_id) is not None:
+                self._tracker.originating(permit.attempt_id, at=self._clock.now())
             return
-        self._tracker.originating(permit.attempt_id, at=self._clock.now(), channel_id=handle.channel_id)
+        # A short call (busy, rejected) can end before the originate's reply comes back: its ENDED
+        # event already closed it, and the tracker would follow an unknown attempt anew.
+        if self._tracker.get(permit.attempt_id) is not None:
+            self._tracker.originating(permit.attempt_id, at=self._clock.now(), channel_id=handle.channel_id)
 
     def _snapshot(self, mode: CampaignMode, channel_limit: int, cps: float, seen: CallsSeen) -> PacingSnapshot:
         now = self._clock.now()
