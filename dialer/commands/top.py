@@ -25,8 +25,9 @@ from dialer.commands.common import open_app, print_json, user_errors
 from dialer.compliance.book import ProfileBook
 from dialer.compliance.profiles import load_profiles
 from dialer.daemon.compose import status_path
-from dialer.db.models import Account, Attempt, Campaign
+from dialer.db.models import Account, Attempt, Campaign, PromiseToPay
 from dialer.domain import CampaignState, Outcome
+from dialer.scheduling.campaign_hours import CampaignHours
 
 # the daemon writes every tick (1 s by default): older than this, it is not pacing any more
 STALE_AFTER = timedelta(seconds=15)
@@ -67,6 +68,10 @@ def build_frame(session: Session, status: dict[str, Any] | None, *, now: datetim
             "connect_rate_today": _rate(today["connected"], today["ended"]),
             "abandonment_today": _rate(today["abandoned"], today["live"]),
             "open_accounts": open_accounts, "day_zone": zone,
+            "promises_today": session.scalar(select(func.count(PromiseToPay.id)).where(
+                PromiseToPay.account_id == Account.id, Account.campaign_id == campaign.id,
+                PromiseToPay.created_at >= day_start)) or 0,
+            "hours": str(hours) if (hours := CampaignHours.of(campaign, zone)) else None,
         })
     daemon = None
     if status is not None:
@@ -107,14 +112,15 @@ def render(frame: dict[str, Any]) -> Group:
                      f"telephony {tel.get('component')}: {'ok' if tel.get('healthy') else 'DOWN'} "
                      f"{tel.get('detail') or ''}")
     table = Table(title=f"campaigns at {frame['at']}")
-    for column in ("campaign", "state", "mode", "in flight", "wanted/placed (tick)", "denied (tick)",
-                   "attempts today", "connect rate", "abandonment", "open accounts"):
+    for column in ("campaign", "state", "hours", "mode", "in flight", "wanted/placed (tick)", "denied (tick)",
+                   "attempts today", "connect rate", "abandonment", "promises today", "open accounts"):
         table.add_column(column)
     for c in frame["campaigns"]:
-        table.add_row(c["campaign"], c["state"], c["mode"], _text(c["in_flight"]),
+        table.add_row(c["campaign"], c["state"], _text(c["hours"]), c["mode"], _text(c["in_flight"]),
                       f"{_text(c['wanted_last_tick'])}/{_text(c['placed_last_tick'])}",
                       _text(c["denied_last_tick"]), str(c["attempts_today"]),
-                      _pct(c["connect_rate_today"]), _pct(c["abandonment_today"]), str(c["open_accounts"]))
+                      _pct(c["connect_rate_today"]), _pct(c["abandonment_today"]), str(c["promises_today"]),
+                      str(c["open_accounts"]))
     parts.append(table)
     if frame["agents"]:
         agents = Table(title="agents")

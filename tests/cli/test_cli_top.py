@@ -8,13 +8,15 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from rich.console import Console
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from cli import main
-from dialer.commands.top import build_frame
+from dialer.commands.top import build_frame, render
 from dialer.compliance.book import ProfileBook
 from dialer.compliance.profiles import load_profiles
-from dialer.db.models import Account, Attempt
+from dialer.db.models import Account, Attempt, Campaign, PromiseToPay
 from dialer.db.session import transaction
 from dialer.domain import AttemptState, CampaignState, Outcome
 from tests.scheduling import seed
@@ -106,3 +108,26 @@ def test_given_a_daemon_status_file_when_top_prints_once_then_pacing_and_agents_
     assert "daemon n1: running" in output and "agent1001" in output and "7 placed" in output
     frame = json.loads(dialer("top", "--json").output)
     assert frame["campaigns"][0]["denials_last_tick"] == {"outside_window": 1}
+
+
+def test_given_a_frame_when_rendered_by_rich_then_campaign_hours_agents_and_pacing_are_on_screen(
+        sessions: sessionmaker[Session]) -> None:
+    campaign_id = seed.campaign(sessions)
+    with transaction(sessions) as session:
+        campaign = session.get_one(Campaign, campaign_id)
+        campaign.hours_start, campaign.hours_end, campaign.hours_zone = "09:00", "20:00", "Asia/Shanghai"
+    _attempts(sessions, campaign_id, [(NOW - timedelta(hours=1), Outcome.HUMAN, False)])
+    with transaction(sessions) as session:
+        account_id = session.scalars(select(Account.id)).one()
+        session.add(PromiseToPay(account_id=account_id, amount_minor=5000, currency="CNY",
+                                 promised_date=NOW.date(), created_at=NOW - timedelta(minutes=59)))
+    with sessions() as session:
+        frame = build_frame(session, _status(NOW - timedelta(minutes=5)), now=NOW, book=ProfileBook(load_profiles()))
+    console = Console(record=True, width=250, color_system=None)
+    console.print(render(frame))
+    screen = console.export_text()
+    assert "daemon n1: STALE" in screen                       # the status file is 5 minutes old
+    assert "09:00-20:00 Asia/Shanghai" in screen and "promises today" in screen
+    assert frame["campaigns"][0]["promises_today"] == 1
+    assert "agent1001" in screen and "in_call" in screen and "42.0" in screen
+    assert "pacing: 10 ticks, 7 placed, 1 denied" in screen
