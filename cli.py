@@ -21,6 +21,7 @@ from dialer.commands.agi import agi_server
 from dialer.commands.script import script
 from dialer.commands.account import account, payments
 from dialer.commands.top import top
+from dialer.commands.retention import retention
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -51,6 +52,7 @@ main.add_command(agi_server)
 main.add_command(account)
 main.add_command(payments)
 main.add_command(top)
+main.add_command(retention)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -42,6 +42,8 @@ def _port(value: Any) -> str | None:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("data_dir", str, "var", "Directory for the SQLite file, TTS cache, recordings index, state."),
+    Setting("recordings.dir", str, "/var/spool/asterisk/monitor",
+            "Where Asterisk's MixMonitor writes call recordings (retention deletes them there)."),
     Setting("database.url", str, "", "SQLAlchemy URL; empty: sqlite file <data_dir>/dialer.sqlite3."),
     Setting("profile.default", str, "cn", "Policy profile for new campaigns (cn, us, uk or custom)."),
     Setting("profile.custom_file", str, "", "YAML file with custom policy profiles."),

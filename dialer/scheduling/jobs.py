@@ -103,6 +103,20 @@ def nightly_report(db_url: str, *, data_dir: str, profile_file: str) -> None:
     log.info("nightly report: %d file(s) written", len(paths))
 
 
+def retention_daily(db_url: str, *, profile_file: str, default_profile: str, recordings_dir: str) -> None:
+    """Daily: recordings and personal data past the profiles' retention periods (dialer.retention)."""
+    from dialer.retention import run_retention   # the job runs once a day: import on use
+
+    profiles = load_profiles(profile_file or None)
+    book = ProfileBook(profiles)
+    with _database(db_url) as sessions, transaction(sessions) as session:
+        report = run_retention(session, now=SystemClock().now(), profile_for=book.for_campaign,
+                               default_profile=profiles[default_profile], recordings_dir=Path(recordings_dir),
+                               actor="scheduler")
+    log.info("retention: %d recording(s) deleted, %d debtor(s) erased", report.recordings_deleted,
+             report.debtors_erased)
+
+
 @asynccontextmanager
 async def open_gateway(name: str, *, data_dir: Path, webhook_url: str) -> AsyncIterator[Gateway]:
     if name == "file":

@@ -28,6 +28,7 @@ class SchedulingOptions:
     sms_contact_phone: str = ""
     sms_disclosure: str = ""
     sms_hours: str = "08:00-21:00"
+    recordings_dir: str = "/var/spool/asterisk/monitor"   # retention deletes recordings there
 
     def __post_init__(self) -> None:
         try:
@@ -51,7 +52,8 @@ class SchedulingOptions:
         }
         for key, name in (("scheduler.zone", "zone"), ("sms.creditor", "sms_creditor"),
                           ("sms.pay_how", "sms_pay_how"), ("sms.contact_phone", "sms_contact_phone"),
-                          ("sms.disclosure", "sms_disclosure"), ("sms.hours", "sms_hours")):
+                          ("sms.disclosure", "sms_disclosure"), ("sms.hours", "sms_hours"),
+                          ("recordings.dir", "recordings_dir")):
             if key in _DECLARED and settings[key] not in (None, ""):
                 values[name] = settings[key]
         return cls(**{**values, **overrides})

@@ -74,6 +74,12 @@ def job_specs(db_url: str, options: SchedulingOptions) -> list[JobSpec]:
                 CronTrigger(hour=0, minute=30, timezone=zone),
                 {"db_url": db_url, "data_dir": options.data_dir,
                  "profile_file": options.profile_file}, 12 * 3600),
+        # 02:15, after the nightly report used yesterday's rows; a missed run waits for the next day
+        # (a day later is still within any profile's period, as retention is counted in days).
+        JobSpec("retention.daily", jobs.retention_daily,
+                CronTrigger(hour=2, minute=15, timezone=zone),
+                {"db_url": db_url, "profile_file": options.profile_file,
+                 "default_profile": options.default_profile, "recordings_dir": options.recordings_dir}, 12 * 3600),
     ]
 
 
