@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -13,8 +12,8 @@ from dialer.campaigns import get_campaign
 from dialer.commands.common import open_app, print_json, print_mapping, print_table, user_errors
 from dialer.compliance.book import ProfileBook
 from dialer.compliance.profiles import load_profiles
-from dialer.db.models import AuditEntry
 from dialer.db.session import transaction
+from dialer.exports import audit_export, export_actor
 from dialer.reports.compliance import compliance_report
 from dialer.reports.files import csv_text, write_private
 from dialer.reports.html import render
@@ -42,10 +41,11 @@ def _instant(text: str | None, zone: str, option: str) -> datetime | None:
 @click.option("--csv", "as_csv", is_flag=True, help="One header line and one row of figures.")
 @click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Write an HTML report with charts to this file.")
+@click.option("--actor", help="Who exports, for the audit log (default: the OS user).")
 @click.pass_context
 @user_errors
 def report(ctx: click.Context, name: str, start: str | None, end: str | None, as_json: bool, as_csv: bool,
-           html_file: Path | None) -> None:
+           html_file: Path | None, actor: str | None) -> None:
     """Campaign KPIs: calls, connects, RPC, promises, recovery, abandonment, occupancy, denials.
 
     Example: dialer report spring-m1 --from 2026-11-23 --to 2026-11-24 --html report.html
@@ -58,10 +58,12 @@ def report(ctx: click.Context, name: str, start: str | None, end: str | None, as
         if since and until and since >= until:
             raise click.BadParameter(f"--from {start} is not before --to {end}", param_hint="--from")
         kpis = campaign_kpis(session, campaign, profile, now=app.clock.now(), start=since, end=until)
-        if html_file or as_csv:
-            # Exports carry personal-data-derived figures: audited, owner-only files.
-            session.add(AuditEntry(actor=f"cli:{os.environ.get('USER', 'unknown')}", kind="export",
-                                   campaign_id=campaign.id, detail={"report": "kpis", "file": str(html_file or "stdout")}))
+        # Exports carry personal-data-derived figures: audited (dialer.exports), owner-only files.
+        for what, where in (("kpis.html", html_file), ("kpis.json", "stdout" if as_json else None),
+                            ("kpis.csv", "stdout" if as_csv and not as_json else None)):
+            if where is not None:
+                audit_export(session, actor=export_actor(actor), what=what, rows=int(kpis["calls_placed"] or 0),
+                             where=where, campaign_id=campaign.id)
     if html_file:
         write_private(html_file, render(kpis))
         click.echo(f"wrote {html_file}")
@@ -81,17 +83,20 @@ def compliance() -> None:
 @compliance.command("report")
 @click.argument("name")
 @click.option("--json", "as_json", is_flag=True)
+@click.option("--actor", help="Who exports, for the audit log (default: the OS user).")
 @click.pass_context
 @user_errors
-def compliance_report_command(ctx: click.Context, name: str, as_json: bool) -> None:
+def compliance_report_command(ctx: click.Context, name: str, as_json: bool, actor: str | None) -> None:
     """Attempts, conversations, denials by reason, abandonment by window, violations (must be 0).
 
     Example: dialer compliance report spring-m1 --json
     """
-    with open_app(ctx) as app, app.sessions() as session:
+    with open_app(ctx) as app, transaction(app.sessions) as session:
         campaign = get_campaign(session, name)
         profile = ProfileBook(load_profiles(app.settings["profile.custom_file"] or None)).for_campaign(campaign)
         data = compliance_report(session, campaign, profile, now=app.clock.now())
+        audit_export(session, actor=export_actor(actor), what="compliance.json" if as_json else "compliance",
+                     rows=int(data["attempts"] or 0), where="stdout", campaign_id=campaign.id)
     if as_json:
         print_json(data)
         return

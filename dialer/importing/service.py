@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from dialer.clock import Clock
 from dialer.db.models import AuditEntry, Campaign, DncEntry, ImportBatch
 from dialer.db.session import transaction
+from dialer.exports import audit_export, export_actor, open_private
 from dialer.importing.accounts import ImportContext, ParsedAccount, parse_account
 from dialer.importing.errors import FileProblem, ImportRejected, RowError
 from dialer.importing.mapping import ACCOUNT_FIELDS, DNC_FIELDS, Field, load_mapping
@@ -56,7 +57,7 @@ class ImportOptions:
     skip_invalid: bool = False
     rejects_file: Path | None = None
     workers: int | None = None
-    actor: str = "cli"
+    actor: str = field(default_factory=export_actor)   # cli:<OS user>: who imported (and exported rejects)
 
 
 def import_accounts(factory: sessionmaker[Session], *, campaign_name: str, path: Path,
@@ -103,6 +104,9 @@ def import_accounts(factory: sessionmaker[Session], *, campaign_name: str, path:
         session.add(AuditEntry(actor=options.actor, kind="import", campaign_id=campaign_id,
                                detail={"file": path.name, "rows": report.rows, "inserted": counts.inserted,
                                        "updated": counts.updated, "rejected": report.rejected}))
+        if report.rejects_file:   # rejected rows hold personal data: an export like any other
+            audit_export(session, actor=options.actor, what="import.rejects", rows=report.rejected,
+                         where=report.rejects_file, campaign_id=campaign_id)
     return report
 
 
@@ -191,12 +195,12 @@ def _rejects_path(path: Path) -> Path:
 
 
 def _write_rejects(target: Path, header: list[str], bad_rows: list[tuple[Row, list[RowError]]]) -> Path:
-    with target.open("w", encoding="utf-8", newline="") as handle:
+    # 0600 from creation: rejects hold personal data (no window in which others may open them).
+    with open_private(target, newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["line", *header, "errors"])
         for (line, raw), errors in bad_rows:
             writer.writerow([line, *(raw.get(h, "") for h in header),
                              "; ".join(f"{e.column}: {e.reason}" for e in errors)])
-    os.chmod(target, 0o600)  # rejects hold personal data
     return target
 

@@ -42,7 +42,9 @@ def write_reports(sessions: sessionmaker[Session], *, now: datetime, book: Profi
                      write_private(stem.with_suffix(".html"), render(kpis))]
             # figures derived from personal data: audited like `dialer report --html`
             session.add(AuditEntry(at=now, actor=ACTOR, kind="export", campaign_id=campaign.id,
-                                   detail={"report": "kpis", "day": day.isoformat(),
+                                   reason="kpis.nightly",
+                                   detail={"report": "kpis", "day": day.isoformat(), "what": "kpis.nightly",
+                                           "rows": int(kpis["calls_placed"] or 0), "where": str(directory),
                                            "files": [str(f) for f in files]}))
             written += files
     return written
