@@ -19,6 +19,7 @@ from tests.reports.history import seed
 CHROMIUM = find_chromium()
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (Debian: apt-get install chromium)")
 
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 CHARTS = ["hourly-volume", "connect-rate", "outcome-mix", "funnel", "denials"]
 
 # Per chart: how many bars, and the widest bar's drawn size in CSS pixels.
@@ -88,3 +89,32 @@ async def test_given_a_page_with_a_script_error_and_a_remote_font_then_the_brows
     assert any("undefined_function" in e or "Uncaught" in e for e in page.log.errors)
     assert any(e.startswith("load failed") for e in page.log.errors)
     assert "http://127.0.0.1:9/x.css" in page.log.requests
+
+
+@pytest.mark.slow
+async def test_given_a_three_day_simulated_campaign_when_its_report_opens_in_chromium_then_every_figure_is_there(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The issue's "done when": a supervisor dry-runs a multi-day campaign in the simulator and
+    reads the figures in the report."""
+    assert CHROMIUM is not None
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DIALER_DATABASE_URL", f"sqlite:///{tmp_path / 'source.sqlite3'}")
+    monkeypatch.setenv("DIALER_DATA_DIR", str(tmp_path / "var"))
+    sim = tmp_path / "sim.sqlite3"
+    for args in (["db", "upgrade"], ["campaign", "create", "m1", "--mode", "bot_only"],
+                 ["campaign", "import", "m1", str(EXAMPLES / "accounts.csv")],
+                 ["simulate", "campaign", "m1", "--days", "3", "--out", str(sim), "--json"],
+                 ["--db-url", f"sqlite:///{sim}", "report", "m1", "--html", str(tmp_path / "sim.html")]):
+        result = CliRunner().invoke(main, args, catch_exceptions=False)
+        assert result.exit_code == 0, (args, result.output)
+    async with chromium(CHROMIUM, tmp_path / "chromium-profile") as page:
+        await page.open(tmp_path / "sim.html")
+        charts = await page.evaluate(DRAWN)
+        cards = await page.evaluate("Object.fromEntries(Array.from(document.querySelectorAll('.card'))"
+                                    ".map(c => [c.querySelector('span').textContent, c.querySelector('b').textContent]))")
+        shot = await page.screenshot(tmp_path / "sim.png")
+    print(f"\nscreenshot: {shot}")
+    assert page.log.errors == []
+    assert all(chart["bars"] > 0 for chart in charts), charts
+    assert next(c for c in charts if c["id"] == "hourly-volume")["bars"] > 3   # several hours over the days
+    assert int(cards["Calls placed"]) > 10 and cards["Connect rate"].endswith("%") and cards["Promises"] != "0"
