@@ -163,7 +163,7 @@ def _state_command(command_name: str, target: CampaignState, doc: str) -> click.
             # started outside its hours: it waits, paused by the hours, for the next opening
             waiting = apply_hours(session, changed, now=app.clock.now(), fallback_zone=_day_zone(app, changed))
             hours = CampaignHours.of(changed, _day_zone(app, changed))
-        if waiting is CampaignState.PAUSED:
+        if waiting is CampaignState.PAUSED and hours is not None:
             click.echo(f"campaign {name}: waiting for its hours ({hours}); the scheduler starts it at "
                        f"{hours.start:%H:%M} (change them with `dialer campaign hours {name} HH:MM-HH:MM`)")
             return

@@ -4,6 +4,7 @@ and the violations an independent re-check of the attempt history finds (must be
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
 
@@ -57,7 +58,7 @@ def recheck(session: Session, campaign: Campaign, profile: PolicyProfile) -> lis
         select(Attempt, PhoneContact.owner, PhoneContact.time_zones)
         .join(PhoneContact, PhoneContact.id == Attempt.contact_id)
         .where(Attempt.debtor_id.in_(debtors)).order_by(Attempt.placed_at)).all()
-    dnc = {}
+    dnc: dict[str, datetime] = {}
     for e164, campaign_id, created in session.execute(select(DncEntry.e164, DncEntry.campaign_id, DncEntry.created_at)):
         if campaign_id in (None, campaign.id):
             dnc[e164] = min(created, dnc.get(e164, created))
@@ -78,7 +79,7 @@ def recheck(session: Session, campaign: Campaign, profile: PolicyProfile) -> lis
     return checker.check(records, profile)
 
 
-def _own_numbers(session: Session, rows: list[Any]) -> dict[int, list[tuple[int, datetime | None]]]:
+def _own_numbers(session: Session, rows: Sequence[Any]) -> dict[int, list[tuple[int, datetime | None]]]:
     """Each debtor's own numbers: (contact id, instant it proved not to exist); an invalid number
     with no such call on record was invalid from the start (imported so)."""
     debtors = {a.debtor_id for a, _, _ in rows}
