@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -66,6 +66,12 @@ def _review(session: Session, promise: PromiseToPay, account: Account, plan: Sta
         retry.PromiseToPay(account.id, promise.amount_minor, promise.promised_date, int(paid)),
         today=local_today(now, zone), now=now, stage=stage, plan=plan, grace_days=grace_days)
     if status is PromiseStatus.OPEN:
+        # Nobody calls about a promise still running: parked to the end of its grace day in the
+        # debtor's calendar (bank posting), when this review decides. The bot's outcome sink
+        # parks to the day after the date only, and in UTC; this only ever pushes later.
+        grace_end = local_midnight(promise.promised_date + timedelta(days=grace_days + 1), zone)
+        if account.status == "open" and (account.next_eligible_at is None or account.next_eligible_at < grace_end):
+            account.next_eligible_at = grace_end
         return status
     promise.status, promise.resolved_at = status, now
     detail: dict[str, object] = {"promise_id": promise.id, "status": status.value,

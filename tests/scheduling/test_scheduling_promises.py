@@ -46,14 +46,16 @@ def test_given_payments_covering_a_promise_when_reviewed_then_it_is_kept_and_the
         PromiseStatus.KEPT, datetime(2026, 3, 6, tzinfo=timezone.utc), "reminder")
 
 
-def test_given_an_unpaid_promise_within_its_grace_day_when_reviewed_then_it_stays_open(
+def test_given_an_unpaid_promise_within_its_grace_day_when_reviewed_then_it_stays_open_and_parked_to_the_grace_end(
         sessions: sessionmaker[Session]) -> None:
     account_id, promise_id = _setup(sessions)
     # 2026-03-06 23:00 in Shanghai: the promised day plus one day of grace for bank posting
     result = review_open_promises(sessions, now=datetime(2026, 3, 6, 15, tzinfo=timezone.utc),
                                   fallback_zone="UTC")
     assert (result.reviewed, result.kept, result.broken) == (1, 0, 0)
-    assert _state(sessions, account_id, promise_id)[0] is PromiseStatus.OPEN
+    # not called during the grace day: parked until it ends, 2026-03-07 00:00 in Shanghai
+    assert _state(sessions, account_id, promise_id)[:2] == (
+        PromiseStatus.OPEN, datetime(2026, 3, 6, 16, tzinfo=timezone.utc))
 
 
 def test_given_a_promise_paid_in_part_when_date_and_grace_passed_then_broken_and_re_entered_now(

@@ -16,11 +16,11 @@ from dialer.config import ConfigError, load_settings
 from dialer.db.models import Account
 from dialer.scheduling import jobs
 from dialer.scheduling.options import SchedulingOptions
-from dialer.scheduling.scheduler import build_scheduler
+from dialer.scheduling.scheduler import HOURS_SYNC, build_scheduler
 from tests.scheduling import seed
 
 JOB_IDS = {"strategy.advance_days", "strategy.review_promises", "strategy.refresh_priorities",
-           "sms.plan_and_send", "reports.nightly"}
+           "sms.plan_and_send", "reports.nightly", "retention.daily"}
 
 
 @pytest.fixture
@@ -97,7 +97,7 @@ async def test_given_a_running_scheduler_when_jobs_fall_due_then_they_run_and_re
         sessions: sessionmaker[Session], db_url: str, settings) -> None:  # type: ignore[no-untyped-def]
     campaign_id = seed.campaign(sessions)
     account_id, _ = seed.account(sessions, campaign_id, ref="1", due=date(2020, 1, 1), dpd=0)
-    done: dict[str, asyncio.Event] = {job_id: asyncio.Event() for job_id in JOB_IDS}
+    done: dict[str, asyncio.Event] = {job_id: asyncio.Event() for job_id in JOB_IDS | {HOURS_SYNC}}
     errors: list[BaseException] = []
 
     def on_event(event: JobExecutionEvent) -> None:
@@ -113,8 +113,9 @@ async def test_given_a_running_scheduler_when_jobs_fall_due_then_they_run_and_re
         for job_id in ("strategy.advance_days", "sms.plan_and_send"):
             scheduler.modify_job(job_id, next_run_time=now)
         scheduler.wakeup()
+        # the hours sync runs at start too; waited for, so shutdown does not cut it off mid-query
         await asyncio.wait_for(asyncio.gather(done["strategy.advance_days"].wait(),
-                                              done["sms.plan_and_send"].wait()), timeout=30)
+                                              done["sms.plan_and_send"].wait(), done[HOURS_SYNC].wait()), timeout=30)
     finally:
         scheduler.shutdown(wait=False)
     assert errors == []

@@ -141,3 +141,33 @@ def test_given_a_promise_unpaid_past_its_date_when_reviewed_then_the_account_ree
     assert morning.permit is not None
     with sessions() as session:
         assert session.get_one(Attempt, morning.permit.attempt_id).script == "broken_promise"
+
+
+def test_given_a_promise_from_new_york_when_the_day_and_grace_run_then_the_account_is_not_offered_until_they_end(
+        sessions: sessionmaker[Session]) -> None:
+    """The bot's sink parks to UTC midnight after the date: 19:00 on the promised day in New York.
+    The hourly review extends that to the end of the grace day on the debtor's own calendar."""
+    new_york = ZoneInfo("America/New_York")
+    clock = FixedClock(datetime(2026, 11, 16, 11, tzinfo=new_york))
+    gate = make_gate(sessions, clock)
+    campaign_id = seed.campaign(sessions)
+    account_id, contact_id = seed.account(sessions, campaign_id, ref="1", due=date(2026, 11, 10), dpd=6,
+                                          zone="America/New_York")
+    first = dial(gate, campaign_id, account_id, contact_id)
+    assert first.permit is not None
+    with transaction(sessions) as session:
+        attempts.close(session, first.permit.attempt_id, attempts.CallResult(
+            outcome=Outcome.HUMAN, ended_at=clock.now(), route=Route.BOT, conversation=True), actor="test")
+    DbOutcomeSink(sessions=sessions, clock=clock).store(first.permit.attempt_id, CallRecord(
+        attempt_id=str(first.permit.attempt_id), script="reminder", language="en-US", party=Party.DEBTOR,
+        verified=True, disposition=BotDisposition.PROMISE_TO_PAY,
+        promise=BotPromise(amount=Decimal("300.00"), currency="CNY", due=date(2026, 11, 18), confirmed=True)))
+    with transaction(sessions) as session:
+        schedule_next(session, first.permit.attempt_id, now=clock.now())
+    promised_evening = datetime(2026, 11, 18, 19, 30, tzinfo=new_york)
+    assert [a for a, _ in offered(sessions, campaign_id, promised_evening)] == [account_id]   # the sink alone
+    review_open_promises(sessions, now=datetime(2026, 11, 17, 12, tzinfo=new_york), fallback_zone="UTC")
+    assert offered(sessions, campaign_id, promised_evening) == []
+    assert offered(sessions, campaign_id, datetime(2026, 11, 19, 15, tzinfo=new_york)) == []   # grace day
+    review_open_promises(sessions, now=datetime(2026, 11, 20, 0, 10, tzinfo=new_york), fallback_zone="UTC")
+    assert offered(sessions, campaign_id, datetime(2026, 11, 20, 9, tzinfo=new_york)) == [(account_id, "broken_promise")]
