@@ -290,3 +290,26 @@ class DecayedAbandonment:
     @property
     def rate(self) -> float:
         return self.abandons / self.lives if self.lives > 0 else 0.0
+
+
+class DecayedRate:
+    """Events per second of a running counter, with exponential forgetting."""
+
+    def __init__(self, *, memory_s: float = 60.0) -> None:
+        self._decay = _Decay(memory_s)
+        self._last: int | None = None
+        self._count = 0.0
+        self._span = 0.0
+        self._t: float | None = None
+
+    def record(self, now: float, total: int) -> None:
+        f = self._decay.factor(now)
+        dt = 0.0 if self._t is None else max(0.0, now - self._t)
+        self._t = now
+        self._count = self._count * f + (total - (self._last if self._last is not None else total))
+        self._span = self._span * f + dt
+        self._last = total
+
+    @property
+    def per_second(self) -> float:
+        return self._count / self._span if self._span > 0 else 0.0

@@ -22,6 +22,7 @@ class RunSummary:
     seed: int
     output: SimOutput
     check: CheckReport
+    pacer_modes: dict[str, int] | None = None   # ticks per pacer mode (predictive family only)
 
     def metrics(self) -> dict[str, Any]:
         out, chk = self.output, self.check
@@ -70,6 +71,14 @@ class RunSummary:
             },
             "gate_denials": out.gate_denials,
             "guaranteed_agent_only_ticks": out.guaranteed_ticks,
+            # Why a pacer did what it did: ticks spent warming up (cold), held back by the
+            # rolling-hour guard (guard), overdialling on its model (model), or told by the
+            # gate that the budget is spent (gate); the dial level is lines per logged-in agent.
+            "diagnostics": {
+                "pacer_modes": dict(self.pacer_modes or {}),
+                "budget_spent_share": _ratio(out.guaranteed_ticks, out.pacer_ticks),
+                "dial_level": _ratio(out.line_seconds, out.agent_seconds),
+            },
         }
 
 
@@ -94,7 +103,9 @@ def simulate(scenario: Scenario, pacer_name: str, *, seed: int = 1, profile: str
     report = check(output.log, rules, duration_s=scenario.duration_s,
                    channel_limit=scenario.channel_limit,
                    bot_is_representative=mode is CampaignMode.BOT_ONLY)
-    return RunSummary(pacer_name, scenario.name, seed, output, report)
+    modes = getattr(pacer, "mode_ticks", None)
+    return RunSummary(pacer_name, scenario.name, seed, output, report,
+                      dict(modes) if isinstance(modes, dict) else None)
 
 
 def _ratio(a: float, b: float) -> float:

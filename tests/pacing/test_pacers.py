@@ -27,7 +27,8 @@ def history() -> Observations:
 
 def warmed(**params: float) -> PredictivePacer:
     pacer = PredictivePacer(**params)
-    pacer.calls_to_place(PacingSnapshot(now=0.0, free_agents=0, recent=history(), limits=ROOMY))
+    pacer.calls_to_place(PacingSnapshot(now=0.0, free_agents=0, recent=history(), limits=ROOMY,
+                                        counters=Counters(dials=1000, live_answers=200)))
     return pacer
 
 
@@ -130,14 +131,44 @@ def test_given_a_small_team_when_choosing_the_target_then_it_is_lower_than_for_a
 def test_given_the_default_profile_when_blended_then_it_paces_exactly_like_predictive() -> None:
     blended, predictive = make_pacer("blended"), make_pacer("predictive")
     for pacer in (blended, predictive):
-        pacer.calls_to_place(PacingSnapshot(now=0.0, free_agents=0, recent=history(), limits=ROOMY))
+        pacer.calls_to_place(PacingSnapshot(now=0.0, free_agents=0, recent=history(), limits=ROOMY,
+                                            counters=Counters(dials=1000, live_answers=200)))
     snap = busy_floor(1.0, bot_free=5)
     assert blended.calls_to_place(snap) == predictive.calls_to_place(snap) > 0
 
 
 def test_given_the_bot_counts_as_live_when_blended_with_an_overflow_target_then_it_dials_more() -> None:
     blended = make_pacer("blended", overflow_target=0.10)
-    blended.calls_to_place(PacingSnapshot(now=0.0, free_agents=0, recent=history(), limits=ROOMY))
+    blended.calls_to_place(PacingSnapshot(now=0.0, free_agents=0, recent=history(), limits=ROOMY,
+                                          counters=Counters(dials=1000, live_answers=200)))
     predictive = warmed()
     snap = busy_floor(1.0, bot_free=5)
     assert blended.calls_to_place(snap) > predictive.calls_to_place(snap)
+
+
+def test_given_a_slow_hour_without_abandons_when_predictive_then_it_overdials_again() -> None:
+    # An hour of progressive dialling at a low answer rate brings ~30 answers; the pacer must not
+    # lock itself out of overdialling because one abandon would be a large share of so few.
+    pacer = warmed()
+    for minute in range(1, 61):
+        pacer.calls_to_place(PacingSnapshot(now=60.0 * minute, free_agents=0, talking=(30.0,) * 20, limits=ROOMY,
+                                            counters=Counters(dials=1000, live_answers=200 + minute // 2)))
+    snap = busy_floor(3660.0, counters=Counters(dials=1000, live_answers=230))
+    assert pacer.calls_to_place(snap) > 0   # progressive: 0 (2 free agents, 4 ringing)
+    assert pacer.last_mode == "model"
+
+
+def test_given_few_dials_when_planning_then_the_live_share_is_taken_at_its_upper_bound() -> None:
+    early, late = PredictivePacer(), warmed()
+    few = Observations((ResolvedDial(DialResult.LIVE, 8.0),) * 4 + (ResolvedDial(DialResult.NO_ANSWER, 25.0),) * 36)
+    early.calls_to_place(PacingSnapshot(now=0.0, free_agents=0, recent=few, limits=ROOMY))
+    assert early.live_caution() > 1.5 > late.live_caution() > 1.0
+
+
+def test_given_a_run_when_predictive_then_its_modes_are_counted_for_diagnostics() -> None:
+    pacer = warmed()
+    before = sum(pacer.mode_ticks.values())
+    for t in range(1, 6):
+        pacer.calls_to_place(busy_floor(float(t)))
+    assert sum(pacer.mode_ticks.values()) == before + 5
+    assert set(pacer.mode_ticks) <= {"cold", "guard", "model", "gate"}

@@ -23,13 +23,15 @@ from scipy.special import ndtr
 
 from dialer.pacing.estimators import (
     DecayedAbandonment,
+    DecayedRate,
     DurationModel,
     OutcomeModel,
     RollingAbandonment,
     agents_free_by,
 )
+from dialer.pacing.guard import HourGuard
 from dialer.pacing.pacers.base import LimitedPacer, line_room, progressive_calls
-from dialer.pacing.snapshot import PacingSnapshot
+from dialer.pacing.snapshot import DialResult, PacingSnapshot
 
 def rate_with_margin(limit: float, lives: float, z: float) -> float:
     """Largest mean abandon rate r whose realised rate over `lives` answers stays ≤ limit with margin z·sd.
@@ -57,12 +59,13 @@ class PredictivePacer(LimitedPacer):
     def __init__(self, *, ceiling: float = 0.03, overall_target: float = 0.02,
                  hour_margin_z: float = 2.0, target: float | None = None, grace_s: int = 2,
                  horizon_s: int = 30, outcome_memory_s: float = 900.0,
-                 duration_memory_s: float = 3600.0, min_dials: int = 150, min_lives: int = 20,
-                 min_talks: int = 15, feedback_gain: float = 1.0 / 1800.0,
-                 feedback_memory_s: float = 2400.0, guard_fraction: float = 0.9,
-                 guard_reserve: float = 2.5,
-                 model_bias: float = 0.25, max_calls_per_tick: int = 400,
-                 continuity: float = 0.0) -> None:
+                 duration_memory_s: float = 3600.0, min_dials: int = 40, min_lives: int = 4,
+                 min_talks: int = 8, caution_z: float = 1.5, feedback_gain: float = 1.0 / 1800.0,
+                 feedback_memory_s: float = 2400.0, hour_epsilon: float = 0.02,
+                 hour_trust: float = 0.5, ramp_floor: float = 0.25,
+                 model_bias: float = 0.5, max_calls_per_tick: int = 400,
+                 continuity: float = 0.0, future_dials: float = 0.5,
+                 dial_rate_memory_s: float = 60.0) -> None:
         super().__init__()
         self.continuity = continuity
         self.ceiling = ceiling
@@ -72,22 +75,29 @@ class PredictivePacer(LimitedPacer):
         self.grace_s = grace_s
         self.horizon_s = horizon_s
         self.min_dials, self.min_lives, self.min_talks = min_dials, min_lives, min_talks
+        self.caution_z = caution_z
         self.feedback_gain = feedback_gain
-        self.guard_fraction = guard_fraction
-        self.guard_reserve = guard_reserve
+        self.ramp_floor = ramp_floor
+        self.hour_trust = hour_trust
         self.max_calls_per_tick = max_calls_per_tick
         self.outcomes = OutcomeModel(memory_s=outcome_memory_s)
         self.talk = DurationModel(memory_s=duration_memory_s)
         self.wrap = DurationModel(memory_s=duration_memory_s, max_s=600)
-        self.hour = RollingAbandonment(keep_s=3600.0)
+        self.hour = HourGuard(ceiling=ceiling, epsilon=hour_epsilon)
         self.shift = RollingAbandonment(keep_s=math.inf)
         self.feedback = DecayedAbandonment(memory_s=feedback_memory_s)
         # Integral term: τ = target · exp(log_scale). It starts at the bias measured in simulation:
         # each tick's forecast ignores the dials later ticks will add, so it under-counts by 2.5–3.5×.
         self.log_scale = math.log(model_bias)
+        # Dials per second lately: later ticks will keep dialling at about this rate, and their
+        # answers compete for the same agents (ignoring them was most of the model's bias).
+        self.future_dials = future_dials
+        self._dial_rate = DecayedRate(memory_s=dial_rate_memory_s)
         self._service_mean = 0.0
         self._last_now: float | None = None
         self.last_mode = "cold"
+        # Ticks per mode (cold, guard, model, gate): the diagnostics `dialer simulate` reports.
+        self.mode_ticks: dict[str, int] = {}
 
     # -- learning -----------------------------------------------------------------------------
     def observe(self, snapshot: PacingSnapshot) -> None:
@@ -96,8 +106,11 @@ class PredictivePacer(LimitedPacer):
         self.talk.observe(now, snapshot.recent.talk_seconds)
         self.wrap.observe(now, snapshot.recent.wrap_seconds)
         self.hour.record(now, self.guarded(snapshot))
+        if snapshot.guaranteed_agent_only:
+            self._count("gate")
         self.shift.record(now, self.guarded(snapshot))
         self.feedback.record(now, snapshot.counters)
+        self._dial_rate.record(now, snapshot.counters.dials)
         self._service_mean = self.talk.mean + self.wrap.mean
         dt = 0.0 if self._last_now is None else max(0.0, now - self._last_now)
         self._last_now = now
@@ -111,7 +124,7 @@ class PredictivePacer(LimitedPacer):
     def trustworthy(self) -> bool:
         return (self.outcomes.seen >= self.min_dials
                 and self.outcomes.effective_lives >= self.min_lives
-                and self.talk.seen >= self.min_talks)
+                and self.wrap.seen + self.talk.seen >= 1)
 
     def lives_per_hour(self, snapshot: PacingSnapshot) -> float:
         service = self._service_mean
@@ -135,68 +148,93 @@ class PredictivePacer(LimitedPacer):
         # Asymmetric: back off three times faster than it presses on; overshooting costs a
         # rolling hour, undershooting only a little occupancy.
         gain = self.feedback_gain * (3.0 if error < 0 else 1.0)
-        self.log_scale = min(1.5, max(-4.0, self.log_scale + gain * dt * max(-2.0, error)))
+        self.log_scale = min(3.0, max(-7.0, self.log_scale + gain * dt * max(-2.0, error)))
 
     def tolerance(self, snapshot: PacingSnapshot) -> float:
-        headroom = min(self.hour_headroom(snapshot), self.shift_headroom(snapshot))
-        return self.target(snapshot) * math.exp(self.log_scale) * headroom
+        """The model's abandon tolerance this tick (model units: the real rate × the learned bias)."""
+        real = self.target(snapshot) * self.shift_headroom(snapshot)
+        return real * math.exp(self.log_scale) if real > 1e-4 else 0.0
 
     # -- deciding -----------------------------------------------------------------------------
-    def hour_headroom(self, snapshot: PacingSnapshot) -> float:
-        """1 while the trailing hour has room under the ceiling, falling to 0 as the room runs out.
+    def hour_allowance(self, snapshot: PacingSnapshot, in_flight: float) -> float:
+        """The largest real abandon rate every rolling hour ending in the coming minutes can afford.
 
-        The hour that is still filling up is judged on its projected lives: the regulator's window
-        that starts at the top of the shift will contain them. At 0 the pacer dials progressively:
-        a couple more abandons could put a rolling hour over the ceiling. Every rolling window is
-        the trailing window at its own end, so guarding the trailing hour guards them all.
+        Answers are expected at the rate the trailing hour actually achieved, never more than a
+        fully busy team takes, nor less than `ramp_floor` of it (a progressive stretch at a low
+        answer rate would otherwise keep the allowance near zero for an hour). The abandons the
+        calls in flight may still bring (`in_flight`, real units) are counted as already spent.
         """
-        hour = self.hour.trailing(snapshot.now)
-        # Project the unfilled part of the hour at the live-answer rate actually achieved, never
-        # at more than a fully busy team could take, nor below a quarter of it (else a progressive
-        # stretch, with its few answers, would keep the guard closed).
-        full = self.lives_per_hour(snapshot)
-        measured = hour.lives / max(hour.span_s, 60.0) * 3600.0
-        rate = min(full, max(measured, 0.25 * full))
-        projected = hour.lives + rate * max(0.0, 3600.0 - hour.span_s) / 3600.0
-        # The reserve stands for abandons already in flight when the guard closes: the calls
-        # ringing now were dialled under the old tolerance.
-        guard = self.guard_fraction * self.ceiling
-        return self._headroom(hour.abandons, projected, guard, (guard + self.target(snapshot)) / 2.0)
+        now = snapshot.now
+        full = self.lives_per_hour(snapshot) / 3600.0
+        first = self.hour.ledger.first if self.hour.ledger.first is not None else now
+        lives, _ = self.hour.ledger.between(now - 3600.0, now)
+        measured = lives / max(min(3600.0, now - first), 60.0)
+        rate = min(full, max(measured, self.ramp_floor * full))
+        # The realised rate strays from the planned one by the model's error until the feedback
+        # loop catches up (minutes): plan with a share `hour_trust` of what the hour could afford.
+        return self.hour_trust * self.hour.allowed_rate(now, rate, in_flight)
 
     def shift_headroom(self, snapshot: PacingSnapshot) -> float:
         """The same guard on everything since the start, against the overall limit."""
         shift = self.shift.trailing(snapshot.now)
-        if shift.lives < 1000:   # early in the shift its rate is mostly noise; the hour guard holds
+        if shift.lives < 200:   # early in the shift its rate is mostly noise; the hour guard holds
             return 1.0
         guard = 0.97 * self.overall_target
-        return self._headroom(shift.abandons, float(shift.lives), guard, guard - 0.005, reserve=0.0)
+        return self._headroom(shift.abandons, float(shift.lives), guard, guard - 0.005)
 
-    def _headroom(self, abandons: float, lives: float, guard: float, soft: float,
-                  reserve: float | None = None) -> float:
-        """1 below `soft`, falling linearly to 0 at `guard` (rates counting the reserve)."""
+    @staticmethod
+    def _headroom(abandons: float, lives: float, guard: float, soft: float) -> float:
+        """1 below `soft`, falling linearly to 0 at `guard`."""
         if lives <= 0:
             return 0.0
-        rate = (abandons + (self.guard_reserve if reserve is None else reserve)) / lives
+        rate = abandons / lives
         if rate >= guard:
             return 0.0
         return min(1.0, (guard - rate) / max(guard - soft, 1e-9))
 
+    def _count(self, mode: str) -> None:
+        self.mode_ticks[mode] = self.mode_ticks.get(mode, 0) + 1
+
     def wanted(self, snapshot: PacingSnapshot) -> int:
         if not self.trustworthy:
             self.last_mode = "cold"
+            self._count("cold")
             return progressive_calls(snapshot)
         tolerance = self.tolerance(snapshot)
         if tolerance <= 0:
             self.last_mode = "guard"
+            self._count("guard")
             return progressive_calls(snapshot)
         self.last_mode = "model"
         room = min(line_room(snapshot, per_agent_cap=self.per_agent_cap), self.max_calls_per_tick,
                    self.tokens_now)
-        return max(progressive_calls(snapshot), self.model_calls(snapshot, room, tolerance))
+        calls = max(progressive_calls(snapshot), self.model_calls(snapshot, room, tolerance))
+        self._count(self.last_mode)   # model_calls says "guard" when the rolling hour has no room
+        return calls
+
+    def live_caution(self) -> float:
+        """Factor from the estimated live-answer share to its Wilson upper bound (z = `caution_z`).
+
+        Under-estimating the share over-dials, so a short warm-up plans with a share it is fairly
+        sure is not lower: after 40 dials with 4 live that is ×1.9, after 2,000 dials ×1.1.
+        """
+        n = self.outcomes.effective_dials
+        p = self.outcomes.probability(DialResult.LIVE)
+        if n <= 0 or p <= 0:
+            return 1.0
+        z2 = self.caution_z * self.caution_z
+        upper = (p + z2 / (2 * n) + self.caution_z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))) / (1 + z2 / n)
+        return upper / p
 
     def supply(self, snapshot: PacingSnapshot, horizon: int) -> tuple[float, np.ndarray, np.ndarray]:
         """(ready now, mean and variance of agents ready again within t + grace seconds)."""
         span = horizon + self.grace_s
+        if self.talk.seen < max(self.min_talks, snapshot.active_agents):
+            # The first conversations to end are the short ones: until about one per agent has
+            # ended, a residual-talk forecast would see agents freeing far too soon. Meanwhile
+            # the pacer overdials only for agents already free (the answer mix is learnt by then).
+            zeros = np.zeros(horizon)
+            return float(snapshot.free_agents), zeros, zeros
         talking, t_counts = _grouped(snapshot.talking)
         wrapping, w_counts = _grouped(snapshot.wrapping)
         probs = agents_free_by(self.talk, self.wrap, talking, wrapping, span)
@@ -211,12 +249,17 @@ class PredictivePacer(LimitedPacer):
         horizon = self.horizon_s
         free, rel_mean, rel_var = self.supply(snapshot, horizon)
         ringing, r_counts = _grouped(snapshot.ringing)
-        arrivals = self.outcomes.live_arrivals(ringing, horizon)
+        caution = self.live_caution()
+        arrivals = np.minimum(self.outcomes.live_arrivals(ringing, horizon) * caution, 1.0)
         arr_mean = r_counts @ arrivals if len(r_counts) else np.zeros(horizon)
         arr_var = r_counts @ (arrivals * (1.0 - arrivals)) if len(r_counts) else np.zeros(horizon)
         waiting = float(len(snapshot.waiting))
-        per_dial = self.outcomes.live_by(horizon)
+        per_dial = np.minimum(self.outcomes.live_by(horizon) * caution, 1.0)
 
+        # Answers of the dials later ticks will place, at the recent dial rate (Poisson).
+        later = self.future_dials * self._dial_rate.per_second * np.concatenate(([0.0], np.cumsum(per_dial)[:-1]))
+        arr_mean = arr_mean + later
+        arr_var = arr_var + later
         base_stock = free - waiting + rel_mean - arr_mean
         base_var = rel_var + arr_var
         dial_var = per_dial * (1.0 - per_dial)
@@ -225,7 +268,7 @@ class PredictivePacer(LimitedPacer):
         dial_arrivals = per_dial.copy()
         dial_arrivals[1:] -= per_dial[:-1]
 
-        def acceptable(n: int) -> bool:
+        def expected(n: int) -> tuple[float, float]:
             # Expected answers arriving in each second, and the chance the ready-agent stock is
             # exhausted then: abandons ≈ Σ_t arrivals_t · P(stock_t < 0). The unreflected stock
             # over-counts a little (an abandoned caller frees nothing), erring on the safe side.
@@ -233,9 +276,20 @@ class PredictivePacer(LimitedPacer):
             stock = base_stock - n * per_dial
             p_short = ndtr((-self.continuity - stock) / np.sqrt(np.maximum(base_var + n * dial_var, 1e-9)))
             abandons = waiting * p_short[0] + float((base_arrivals + n * dial_arrivals) @ p_short)
-            answers = waiting + arr_mean[-1] + n * per_dial[-1]
+            return abandons, waiting + arr_mean[-1] + n * per_dial[-1]
+
+        def acceptable(n: int) -> bool:
+            abandons, answers = expected(n)
             return abandons <= tolerance * max(answers, 1e-9)
 
+        # The rolling-hour cap, counting the abandons the calls in flight already carry (the model
+        # under- or over-counts by its learned bias, so both sides are in real units).
+        bias = math.exp(self.log_scale)
+        cap = self.hour_allowance(snapshot, expected(0)[0] / bias) * bias
+        tolerance = min(tolerance, cap)
+        if tolerance <= 1e-4 * bias:
+            self.last_mode = "guard"
+            return 0
         if not acceptable(0):
             return 0
         # The abandon share grows with n: binary search for the largest acceptable n.
@@ -271,6 +325,11 @@ class BlendedPacer(PredictivePacer):
         if self.overflow_target is None:
             return c
         return type(c)(c.dials, c.live_answers, c.abandons - c.bot_rescues, 0)
+
+    def hour_allowance(self, snapshot: PacingSnapshot, in_flight: float) -> float:
+        if self.overflow_target is not None and snapshot.bot_free > 0:
+            return math.inf   # an overflow goes to the bot, a live representative: no abandon
+        return super().hour_allowance(snapshot, in_flight)
 
     def model_calls(self, snapshot: PacingSnapshot, room: int, tolerance: float) -> int:
         if self.overflow_target is not None and snapshot.bot_free <= 0:
