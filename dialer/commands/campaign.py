@@ -17,7 +17,7 @@ from dialer.db.session import transaction
 from dialer.domain import CampaignMode, CampaignState
 from dialer.importing.errors import ImportRejected
 from dialer.importing.service import ImportOptions, import_accounts
-from dialer.scheduling.campaign_hours import CampaignHours, HoursError, apply_hours
+from dialer.scheduling.campaign_hours import CampaignHours, HoursError, apply_hours, beyond_profile
 
 
 @click.group("campaign")
@@ -201,6 +201,7 @@ def hours_(ctx: click.Context, name: str, hours: str | None, zone: str | None, c
     """
     if hours and clear:
         raise click.UsageError("give HOURS or --clear, not both")
+    note = None
     with open_app(ctx) as app, transaction(app.sessions) as session:
         row = get_campaign(session, name)
         day_zone = _day_zone(app, row)
@@ -217,6 +218,7 @@ def hours_(ctx: click.Context, name: str, hours: str | None, zone: str | None, c
             session.add(AuditEntry(actor="cli", kind="campaign_hours", campaign_id=row.id,
                                    detail={"hours": str(wanted)}))
             apply_hours(session, row, now=app.clock.now(), fallback_zone=day_zone)
+            note = beyond_profile(wanted, _book(app).for_campaign(row).windows, row.profile)
         current = CampaignHours.of(row, day_zone)
         data = {"campaign": name, "state": row.state.value,
                 "hours": None if current is None else {"start": f"{current.start:%H:%M}", "end": f"{current.end:%H:%M}",
@@ -230,10 +232,16 @@ def hours_(ctx: click.Context, name: str, hours: str | None, zone: str | None, c
         now_open = "open now" if data["hours"]["open_now"] else "closed now"  # type: ignore[index]
         click.echo(f"campaign {name}: hours {current} ({now_open}; campaign {row.state.value}); the daemon's "
                    "scheduler applies changes within a minute")
+    if note and not as_json:
+        click.echo(note)
+
+
+def _book(app: App) -> ProfileBook:
+    return ProfileBook(load_profiles(app.settings["profile.custom_file"] or None))
 
 
 def _day_zone(app: App, row: Campaign) -> str:
-    return ProfileBook(load_profiles(app.settings["profile.custom_file"] or None)).for_campaign(row).abandonment.day_zone
+    return _book(app).for_campaign(row).abandonment.day_zone
 
 
 def _hours(text: str | None) -> tuple[str, str] | None:

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dialer.compliance.profiles import CallingWindows
 from dialer.db.models import AuditEntry, Campaign
 from dialer.domain import CampaignState
 
@@ -67,6 +68,24 @@ class CampaignHours:
 
     def __str__(self) -> str:
         return f"{self.start:%H:%M}-{self.end:%H:%M} {self.zone}"
+
+
+def beyond_profile(hours: CampaignHours, windows: CallingWindows, profile: str) -> str | None:
+    """A note when the hours reach past every weekday window of the profile: legal, since the gate
+    refuses those calls in the debtor's own zone, but the supervisor should know."""
+    days = [w for w in windows.weekdays if w is not None]
+    if not days:
+        return None
+    earliest, latest = min(w.start_s for w in days), max(w.end_s for w in days)
+    start_s, end_s = hours.start.hour * 3600 + hours.start.minute * 60, hours.end.hour * 3600 + hours.end.minute * 60
+    if start_s >= earliest and end_s <= latest:
+        return None
+    return (f"note: profile {profile} allows calls {_clock(earliest)}-{_clock(latest)} in each debtor's own zone; "
+            "the gate refuses any call outside that, whatever the campaign hours")
+
+
+def _clock(seconds: int) -> str:
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
 
 
 def wanted_state(current: CampaignState, *, is_open: bool, paused_by_hours: bool) -> CampaignState:

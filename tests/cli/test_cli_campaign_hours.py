@@ -46,3 +46,11 @@ def test_given_hours_on_create_then_they_are_in_the_profiles_day_zone(dialer) ->
     dialer("db", "upgrade")
     dialer("campaign", "create", "m1", "--mode", "bot_only", "--hours", "09:00-20:00")
     assert json.loads(dialer("campaign", "hours", "m1", "--json").output)["hours"]["zone"] == "Asia/Shanghai"
+
+
+def test_given_hours_reaching_past_the_profile_window_then_a_note_says_the_gate_still_refuses(dialer) -> None:  # type: ignore[no-untyped-def]
+    dialer("db", "upgrade")
+    dialer("campaign", "create", "m1", "--mode", "bot_only")
+    output = dialer("campaign", "hours", "m1", "07:00-23:00").output
+    assert "note: profile cn allows calls 08:00-22:00 in each debtor's own zone" in output
+    assert "note:" not in dialer("campaign", "hours", "m1", "09:00-20:00").output
