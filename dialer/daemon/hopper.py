@@ -22,6 +22,11 @@ from dialer.domain import AttemptState, ContactOwner
 # An account whose every number is blocked for good (DNC, invalid, suppressed) is looked at again
 # after this long, in case a supervisor fixed its data; the gate still decides then.
 PARK_WHEN_BLOCKED = timedelta(hours=24)
+# A call's end and its retry time (`schedule_next`) are written one after the other, not in one
+# transaction; another daemon's hopper must not slip in between and redial on the old
+# `next_eligible_at` (the gate would allow it where the profile allows a second call). The
+# retry rules, not that race, decide the next call: a debtor is left alone this long after a call.
+AFTER_CALL_SETTLE = timedelta(seconds=10)
 # How long a claimed account stays held by the daemon deciding it (a tick's gate work takes well
 # under a second; the hold only matters when that daemon dies between claim and release).
 CLAIM_HOLD = timedelta(seconds=10)
@@ -40,7 +45,8 @@ def next_candidates(session: Session, campaign_id: int, *, limit: int, now: date
                     hold: timedelta = CLAIM_HOLD) -> list[Candidate]:
     """The best `limit` dialable accounts; with `node`, claimed for that daemon (commit to hold
     them; release with `release` once decided)."""
-    in_flight = exists().where(Attempt.debtor_id == Account.debtor_id, Attempt.state != AttemptState.ENDED)
+    in_flight = exists().where(Attempt.debtor_id == Account.debtor_id,
+                               or_(Attempt.state != AttemptState.ENDED, Attempt.ended_at > now - AFTER_CALL_SETTLE))
     query = (select(Account.id, Account.debtor_id, Account.script)
              .where(Account.campaign_id == campaign_id, Account.status == "open",
                     or_(Account.next_eligible_at.is_(None), Account.next_eligible_at <= now),

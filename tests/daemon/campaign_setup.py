@@ -31,8 +31,11 @@ def zone_at_local_hour(hours: range) -> str:
 
 
 def make_far_end_campaign(sessions: sessionmaker[Session], *, accounts: int, zone: str,
-                          name: str = "e2e") -> tuple[int, dict[str, int]]:
-    """`accounts` debtors with one number each; returns the campaign id and {e164: last digit}."""
+                          name: str = "e2e", digits: tuple[int, ...] | None = None) -> tuple[int, dict[str, int]]:
+    """`accounts` debtors with one number each; returns the campaign id and {e164: last digit}.
+
+    `digits`: only far ends with these last digits, in turn (e.g. (5, 6, 8): nobody answers, so
+    no call is abandoned and the abandonment budget never stops a long run)."""
     with transaction(sessions) as session:
         campaign = Campaign(name=name, profile="cn", mode=CampaignMode.BOT_ONLY, state=CampaignState.RUNNING,
                             channel_limit=30, calls_per_second=10.0,
@@ -43,7 +46,11 @@ def make_far_end_campaign(sessions: sessionmaker[Session], *, accounts: int, zon
         campaign_id = campaign.id
     numbers = {}
     for i in range(accounts):
-        e164 = f"+86138{i:06d}"
+        if digits is None:
+            e164, digit = f"+86138{i:06d}", i % 10
+        else:
+            digit = digits[i % len(digits)]
+            e164 = f"+86137{i:05d}{digit}"
         make_debtor(sessions, campaign_id, ref=f"{name}-{i}", zones=[zone], numbers=[e164])
-        numbers[e164] = i % 10
+        numbers[e164] = digit
     return campaign_id, numbers

@@ -18,7 +18,7 @@ from dialer.compliance.gate import CallGate
 from dialer.compliance.permit import PermitAuthority
 from dialer.compliance.profiles import load_profiles
 from dialer.daemon.cluster import Cluster, SingleDaemonOnly, server_rooms, split_slots
-from dialer.daemon.hopper import next_candidates, release
+from dialer.daemon.hopper import AFTER_CALL_SETTLE, next_candidates, release
 from dialer.db import migrate
 from dialer.db.models import Attempt, CampaignLease, DialerNode
 from dialer.db.session import make_engine, make_sessionmaker, transaction
@@ -191,3 +191,21 @@ def test_given_sqlite_when_a_second_daemon_starts_then_it_refuses_and_says_why(t
     clock.advance(6)                                                   # the first one is gone
     node(sessions, clock, "second").refuse_second_sqlite_daemon()
     engine.dispose()
+
+
+def test_given_a_call_that_just_ended_when_its_retry_time_is_not_written_yet_then_no_node_redials_at_once(
+        pg: sessionmaker[Session]) -> None:
+    clock = FixedClock(NOON)
+    campaign = make_campaign(pg)
+    account, contacts, _ = make_debtor(pg, campaign, ref="done", zones=["Asia/Shanghai"], numbers=["+8613800000002"])
+    permit = make_gate(pg, clock, node="other").decide(target(campaign, account, contacts[0])).permit
+    assert permit is not None
+    with transaction(pg) as session:   # the call's end, before `schedule_next` writes the retry time
+        attempt = session.get(Attempt, permit.attempt_id)
+        assert attempt is not None
+        attempt.state, attempt.ended_at = AttemptState.ENDED, NOON
+    with pg() as session:
+        assert next_candidates(session, campaign, limit=5, now=NOON + AFTER_CALL_SETTLE / 2,
+                               exclude_debtors=set()) == []
+        assert len(next_candidates(session, campaign, limit=5, now=NOON + AFTER_CALL_SETTLE * 2,
+                                   exclude_debtors=set())) == 1
