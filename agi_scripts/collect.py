@@ -1,15 +1,21 @@
 #!/usr/bin/env python3
-"""Classic AGI entry point for the collection bot: `AGI(/path/to/agi_scripts/collect.py)`.
+"""Classic AGI entry point for the collection bot: `AGI(/path/to/agi_scripts/collect[,KEY=VALUE...])`.
 
 Asterisk starts one process per call and talks AGI on stdin/stdout (pyst2's `asterisk.agi`; its
 fastagi module is broken on Python 3). The same `AgiDialogRunner` and `DialogSession` as the FastAGI
-server run here, so both transports behave identically. Configuration comes from the environment:
+server run here, so both transports behave identically. `agi_scripts/collect` is the launcher
+Asterisk runs (it picks the checkout's .venv Python). Configuration comes from the environment,
+and KEY=VALUE arguments of the AGI() application override it for one call (Asterisk passes them
+as argv; an AGI child cannot be given its own environment from the dialplan):
 
   DIALER_BOT_CONTEXTS       JSON file {attempt_id: call context}   (demo/test provider)
   DIALER_BOT_OUTCOMES       JSON-lines file for finished calls     (default var/bot-outcomes.jsonl)
   DIALER_BOT_AUDIO_DIR      prompts + recordings, as this process sees them
   DIALER_BOT_ASTERISK_AUDIO_DIR   the same directory as Asterisk sees it (chroot), default the same
   DIALER_BOT_NO_ASR=1       keys only
+
+One process per call means each listening step's decoder is loaded during the call (~0.3-1 s per
+new grammar here): the FastAGI server, with its pool of warm recognisers, is the low-latency path.
 """
 
 from __future__ import annotations
@@ -56,12 +62,28 @@ def build_service(env: dict[str, str]) -> BotService:
         paths=AudioPaths(audio_dir, env.get("DIALER_BOT_ASTERISK_AUDIO_DIR", str(audio_dir))))
 
 
-def main() -> int:
-    if "DIALER_BOT_CONTEXTS" not in os.environ:
+def settings_from(argv: list[str], environ: dict[str, str]) -> dict[str, str]:
+    """The environment with KEY=VALUE arguments applied; only DIALER_BOT_* keys are accepted."""
+    env = dict(environ)
+    for arg in argv:
+        key, sep, value = arg.partition("=")
+        if not sep or not key.startswith("DIALER_BOT_"):
+            raise ValueError(f"collect.py: argument {arg!r} is not DIALER_BOT_<NAME>=<value>")
+        env[key] = value
+    return env
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        env = settings_from(sys.argv[1:] if argv is None else argv, dict(os.environ))
+    except ValueError as exc:
+        sys.stderr.write(f"{exc}\n")
+        return 1
+    if "DIALER_BOT_CONTEXTS" not in env:
         sys.stderr.write("collect.py: DIALER_BOT_CONTEXTS is not set\n")
         return 1
     agi = AGI()
-    service = build_service(dict(os.environ))
+    service = build_service(env)
     asyncio.run(service.run_call(pyst2_sender(agi)))
     return 0
 

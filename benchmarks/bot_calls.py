@@ -10,6 +10,10 @@ added at run time through the Asterisk CLI (the shipped asterisk_conf/ is not to
                           speak and fall silent (WaitForNoise + WaitForSilence), then answers with keys
                           (SendDTMF) or recorded speech (Playback of espeak-ng audio at 8 kHz)
 
+  [bot-e2e-classic] _X. : the same, but AGI(<checkout>/agi_scripts/collect,DIALER_BOT_...=...): the
+                          classic AGI bot, run by Asterisk as its child inside the harness root (the
+                          harness bind-mounts the checkout and its Python there)
+
 A call is `channel originate Local/<behaviour>@bot-e2e-callee/n extension <attempt>@bot-e2e-bot`.
 """
 
@@ -117,9 +121,29 @@ class BotHarness:
             apps.append("Hangup()")
             self._extension("bot-e2e-callee", behaviour, apps)
 
+    @property
+    def classic_host_dir(self) -> Path:
+        """Contexts, outcomes and audio of the classic AGI bot, as the host sees them."""
+        return self.audio_host_dir / "classic"
+
+    @property
+    def classic_asterisk_dir(self) -> str:
+        return f"{self.audio_asterisk_dir}/classic"
+
+    def install_classic(self) -> None:
+        """The dialplan for calls to the classic AGI bot; its settings are AGI() arguments."""
+        subprocess.run([str(HARNESS), "agi-tools"], env=self.env, check=True, timeout=600, capture_output=True)
+        self.classic_host_dir.mkdir(parents=True, exist_ok=True)
+        where = self.classic_asterisk_dir
+        settings = [f"DIALER_BOT_CONTEXTS={where}/contexts.json", f"DIALER_BOT_OUTCOMES={where}/outcomes.jsonl",
+                    f"DIALER_BOT_AUDIO_DIR={where}/audio"]
+        self._extension("bot-e2e-classic", "_X.", [
+            "Set(DIALER_ATTEMPT_ID=${EXTEN})", "Set(DIALER_CAMPAIGN_ID=e2e)", "Answer()",
+            f"AGI({REPO}/agi_scripts/collect,{','.join(settings)})", "Hangup()"])
+
     def _extension(self, context: str, exten: str, apps: list[str]) -> None:
         for priority, app in enumerate(apps, start=1):
             self.cli(f"dialplan add extension {exten},{priority},{app} into {context} replace")
 
-    def call(self, behaviour: str, attempt_id: str) -> None:
-        self.cli(f"channel originate Local/{behaviour}@bot-e2e-callee/n extension {attempt_id}@bot-e2e-bot")
+    def call(self, behaviour: str, attempt_id: str, bot: str = "bot-e2e-bot") -> None:
+        self.cli(f"channel originate Local/{behaviour}@bot-e2e-callee/n extension {attempt_id}@{bot}")

@@ -120,6 +120,7 @@ class AgiDialogRunner:
         self.played: list[str] = []          # prompt ids actually sent to Asterisk
 
     async def run(self, session: DialogSession) -> CallRecord:
+        self.played = session.record.prompts_played     # the record keeps what was actually played
         action = session.start()
         try:
             while action is not None:

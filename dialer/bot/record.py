@@ -65,6 +65,7 @@ class CallRecord:
     disclosed: bool = False
     collection_score: int | None = None
     hardship_kind: str | None = None
+    prompts_played: list[str] = field(default_factory=list)   # prompt ids as sent to Asterisk (audit)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
