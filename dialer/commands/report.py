@@ -50,6 +50,8 @@ def report(ctx: click.Context, name: str, start: str | None, end: str | None, as
 
     Example: dialer report spring-m1 --from 2026-11-23 --to 2026-11-24 --html report.html
     """
+    if as_json and as_csv:
+        raise click.UsageError("choose one of --json and --csv")
     with open_app(ctx) as app, transaction(app.sessions) as session:
         campaign = get_campaign(session, name)
         profile = ProfileBook(load_profiles(app.settings["profile.custom_file"] or None)).for_campaign(campaign)
@@ -64,8 +66,14 @@ def report(ctx: click.Context, name: str, start: str | None, end: str | None, as
             if where is not None:
                 audit_export(session, actor=export_actor(actor), what=what, rows=int(kpis["calls_placed"] or 0),
                              where=where, campaign_id=campaign.id)
+        if html_file:
+            # inside the transaction: a file that cannot be written leaves no audit row behind
+            try:
+                write_private(html_file, render(kpis))
+            except OSError as error:
+                raise click.ClickException(f"{html_file}: cannot write ({error.strerror}); "
+                                           "check the directory exists and is writable") from None
     if html_file:
-        write_private(html_file, render(kpis))
         click.echo(f"wrote {html_file}")
     if as_json:
         print_json(kpis)

@@ -63,6 +63,9 @@ def test_given_bad_periods_when_reported_then_the_option_and_the_fix_are_named(d
     backwards = _dialer(db, "report", "m1", "--from", "2026-11-17", "--to", "2026-11-16", ok=False).output
     assert "is not before --to" in backwards
     assert "see `dialer campaign list`" in _dialer(db, "report", "nope", ok=False).output
+    assert "choose one of --json and --csv" in _dialer(db, "report", "m1", "--json", "--csv", ok=False).output
+    unwritable = _dialer(db, "report", "m1", "--html", "/nonexistent/dir/m1.html", ok=False).output
+    assert "/nonexistent/dir/m1.html: cannot write" in unwritable and "check the directory exists" in unwritable
 
 
 def test_given_yesterday_in_beijing_when_the_nightly_job_runs_then_three_private_files_hold_that_day(
