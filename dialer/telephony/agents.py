@@ -41,6 +41,7 @@ class QueueMember:
     device: str = "0"
     in_call_since: datetime | None = None
     ringing_since: datetime | None = None
+    ringing_for: str = ""       # the caller's Uniqueid the member's phone rings for
     wrap_up_until: datetime | None = None
     wrap_up_since: datetime | None = None
     wrapup_s: int = 0
@@ -104,6 +105,14 @@ class AgentBoard:
     def apply(self, event: str, headers: Mapping[str, str], *, at: datetime) -> None:
         """Feed one AMI event (header names in any case)."""
         h = {k.lower(): v for k, v in headers.items()}
+        if event in ("AgentConnect", "QueueCallerLeave", "QueueCallerAbandon") and h.get("uniqueid"):
+            # ringall: once one member answers (or the caller leaves), app_queue stops ringing the
+            # others without an AgentRingNoAnswer for them.
+            for other in self.members.values():
+                if other.ringing_for == h["uniqueid"]:
+                    other.ringing_since, other.ringing_for = None, ""
+        if event in ("QueueCallerLeave", "QueueCallerAbandon"):
+            return
         if event == "QueueMemberRemoved":
             self.members.pop((h.get("queue", ""), h.get("interface", "")), None)
             return
@@ -118,10 +127,13 @@ class AgentBoard:
                 self._start_wrap_up(member, at)
             if h.get("incall") == "1" and member.in_call_since is None:
                 member.in_call_since = at
+            # A device back to idle no longer rings, whatever the last queue event said.
+            if member.device not in _RINGING:
+                member.ringing_since = None
         elif event == "QueueMemberPause":
             member.paused = h.get("paused", "0") == "1"
         elif event == "AgentCalled":
-            member.ringing_since = at
+            member.ringing_since, member.ringing_for = at, h.get("uniqueid", "")
         elif event == "AgentRingNoAnswer":
             member.ringing_since = None
         elif event == "AgentConnect":

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 
 AGENT_EVENTS = frozenset({"QueueMemberStatus", "QueueMemberAdded", "QueueMemberRemoved",
                           "QueueMemberPause", "AgentCalled", "AgentConnect", "AgentComplete",
-                          "AgentRingNoAnswer", "QueueMember"})
+                          "AgentRingNoAnswer", "QueueMember", "QueueCallerLeave", "QueueCallerAbandon"})
 
 
 @dataclass(frozen=True)
@@ -330,6 +330,16 @@ class AmiTelephony:
                 by_attempt[attempt_id] = LiveCall(attempt_id, uniqueid, state,
                                                   answered=state == "Up")
         return sorted(by_attempt.values(), key=lambda c: c.attempt_id)
+
+    async def channel_variables(self, channel_id: str, names: Sequence[str]) -> dict[str, str]:
+        values = {}
+        for name in names:
+            # Getvar finds channels by name or uniqueid, and our channel id is the uniqueid.
+            reply = await self._send({"Action": "Getvar", "Channel": channel_id, "Variable": name})
+            if not reply.success:
+                raise AsteriskError(f"AMI Getvar {name} on {channel_id}: {reply.get('Message')}")
+            values[name] = reply.get("Value") or ""
+        return values
 
     def health(self) -> Health:
         up = self._logged_in.is_set()

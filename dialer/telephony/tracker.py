@@ -136,9 +136,12 @@ class CallTracker:
         return call
 
     def originating(self, attempt_id: int, *, at: datetime, channel_id: str = "") -> Transition | None:
-        """The originate was sent. An attempt not followed yet is followed from here (tools, tests);
-        None when Asterisk's first events overtook the originate's reply and moved the call on."""
-        call = self._calls.get(attempt_id) or self.track(attempt_id, campaign_id=0, placed_at=at)
+        """The originate was sent. None when the attempt is not followed (its call already ended:
+        a busy far end can end before the originate's reply arrives; following it anew would keep
+        a ghost call in flight) or when Asterisk's first events already moved the call on."""
+        call = self._calls.get(attempt_id)
+        if call is None:
+            return None
         try:
             transition = call.lifecycle.originating(at)
         except InvalidTransition:
@@ -268,6 +271,10 @@ class CallTracker:
         # Answered, then only the identification message: nobody (agent or bot) took the call.
         if outcome is Outcome.HUMAN and lc.routes and lc.routes[-1] is Route.SAFE_HARBOUR:
             outcome = Outcome.ABANDONED
+        # Preview/manual: the dialplan reports every unanswered dial of the contact (DialerDialEnd);
+        # without one, the agent's own phone never answered and the contact was not dialled.
+        if call.agent is not None and lc.answered_at is None and lc.dial_status is None and why is None:
+            outcome, why = Outcome.FAILED, "agent did not answer: contact not dialled"
         self._journal.closed(CallEnd(call, outcome, at, recording=recording, why=why))
         if not call.resolved:
             self._observe_resolution(call, outcome, at)

@@ -43,6 +43,7 @@ async def test_given_both_adapters_when_asterisk_restarts_then_both_recover_and_
     # A call rings on each adapter when Asterisk goes away.
     for telephony in (ari_telephony, ami_telephony):
         permit = issue_permit(permit_authority)
+        trackers[telephony.name].track(permit.attempt_id, campaign_id=77, placed_at=asterisk.clock.now())
         trackers[telephony.name].originating(permit.attempt_id, at=asterisk.clock.now())
         await telephony.originate(permit, route=RoutePlan.to_bot(),
                                   dial="Local/noanswer@callee-sim")

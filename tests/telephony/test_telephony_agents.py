@@ -66,3 +66,26 @@ def test_given_a_removed_member_then_gone():
     status(board, T0)
     board.apply("QueueMemberRemoved", {"Queue": "collections", "Interface": "PJSIP/agent1"}, at=T0)
     assert board.snapshot(T0).agents == ()
+
+
+def test_given_ringall_when_another_member_answers_then_the_others_stop_ringing_on_their_device_state():
+    board = AgentBoard()
+    status(board, T0)
+    board.apply("AgentCalled", {"Queue": "collections", "Interface": "PJSIP/agent1"}, at=T0)
+    status(board, T0 + timedelta(seconds=1), Status="6")
+    assert state(board, T0 + timedelta(seconds=1)).state is AgentState.RINGING
+    status(board, T0 + timedelta(seconds=2), Status="1")   # rung off, no AgentRingNoAnswer
+    assert state(board, T0 + timedelta(seconds=2)).state is AgentState.FREE
+
+
+def test_given_ringall_when_one_member_answers_then_the_others_rung_for_that_caller_stop_ringing():
+    board = AgentBoard()
+    for name in ("agent1", "agent2"):
+        status(board, T0, MemberName=name, Interface=f"PJSIP/{name}")
+        board.apply("AgentCalled", {"Queue": "collections", "Interface": f"PJSIP/{name}", "Uniqueid": "caller-1"},
+                    at=T0)
+    assert board.snapshot(T0).count(AgentState.RINGING) == 2
+    board.apply("AgentConnect", {"Queue": "collections", "Interface": "PJSIP/agent1", "Uniqueid": "caller-1"},
+                at=T0 + timedelta(seconds=1))
+    states = {a.name: a.state for a in board.snapshot(T0 + timedelta(seconds=1)).agents}
+    assert states == {"agent1": AgentState.IN_CALL, "agent2": AgentState.FREE}

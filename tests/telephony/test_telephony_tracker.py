@@ -17,13 +17,18 @@ def at(s: float) -> datetime:
     return T0 + timedelta(seconds=s)
 
 
+def originated(tracker: CallTracker, attempt_id: int, *, when: datetime = T0, campaign_id: int = 1) -> None:
+    tracker.track(attempt_id, campaign_id=campaign_id, placed_at=when)
+    tracker.originating(attempt_id, at=when)
+
+
 def live(attempt_id: int, state: str = "Ringing") -> LiveCall:
     return LiveCall(attempt_id, f"dialer-{attempt_id}-ab", state, answered=state == "Up")
 
 
 def test_given_events_of_followed_and_foreign_attempts_then_only_followed_ones_transition():
     tracker = CallTracker()
-    tracker.originating(1, at=T0)
+    originated(tracker, 1)
     assert tracker.on_event(CallEvent(1, CallEventKind.RINGING, at(1))) is not None
     assert tracker.on_event(CallEvent(99, CallEventKind.RINGING, at(1))) is None
     assert tracker.count(AttemptState.RINGING) == 1
@@ -33,8 +38,7 @@ def test_given_an_ended_call_then_it_is_journaled_forgotten_and_late_events_are_
     journal = MemoryJournal()
     ended = []
     tracker = CallTracker(journal=journal, on_ended=lambda a, c, o: ended.append((a, c, o)))
-    tracker.track(1, campaign_id=7, placed_at=T0)
-    tracker.originating(1, at=T0)
+    originated(tracker, 1, campaign_id=7)
     transition = tracker.on_event(CallEvent(1, CallEventKind.ENDED, at(2), cause=17))
     assert transition is not None and transition.outcome is Outcome.BUSY
     assert tracker.open_calls() == []
@@ -45,9 +49,16 @@ def test_given_an_ended_call_then_it_is_journaled_forgotten_and_late_events_are_
 
 def test_given_an_out_of_order_event_then_it_is_ignored_and_the_call_keeps_its_state():
     tracker = CallTracker()
-    tracker.originating(1, at=T0)
+    originated(tracker, 1)
     assert tracker.on_event(CallEvent(1, CallEventKind.CONNECTED, at(1))) is None
     assert tracker.count(AttemptState.ORIGINATING) == 1
+
+
+def test_given_a_call_already_ended_when_the_originate_reply_comes_late_then_it_is_not_followed_anew():
+    tracker = CallTracker()
+    originated(tracker, 1)
+    tracker.on_event(CallEvent(1, CallEventKind.ENDED, at(1), cause=17))
+    assert tracker.originating(1, at=at(1.2)) is None and tracker.in_flight() == 0
 
 
 def test_given_an_attempt_followed_twice_then_refused():
@@ -68,8 +79,7 @@ def test_given_events_overtaking_the_originate_reply_then_the_call_is_originatin
 def test_given_answered_routed_and_machine_calls_then_the_pacer_observes_each_resolution_once():
     tracker = CallTracker()
     for attempt_id in (1, 2, 3):
-        tracker.track(attempt_id, campaign_id=5, placed_at=T0)
-        tracker.originating(attempt_id, at=T0)
+        originated(tracker, attempt_id, campaign_id=5)
     for attempt_id in (1, 2):
         tracker.on_event(CallEvent(attempt_id, CallEventKind.ANSWERED, at(4)))
     tracker.on_event(CallEvent(1, CallEventKind.ROUTED, at(5), route=Route.QUEUE, queue="collections"))
@@ -87,8 +97,7 @@ def test_given_answered_routed_and_machine_calls_then_the_pacer_observes_each_re
 
 def test_given_a_queue_call_nobody_took_then_abandoned_and_counted_for_the_pacer():
     tracker = CallTracker()
-    tracker.track(1, campaign_id=5, placed_at=T0)
-    tracker.originating(1, at=T0)
+    originated(tracker, 1, campaign_id=5)
     tracker.on_event(CallEvent(1, CallEventKind.ANSWERED, at(3)))
     tracker.on_event(CallEvent(1, CallEventKind.ROUTED, at(4), route=Route.QUEUE))
     tracker.on_event(CallEvent(1, CallEventKind.ROUTED, at(6), route=Route.SAFE_HARBOUR))
@@ -109,7 +118,7 @@ def test_given_a_reconnect_when_asterisk_lost_some_calls_then_they_end_and_the_r
     journal = MemoryJournal()
     tracker = CallTracker(journal=journal)
     for attempt_id in (1, 2, 3):
-        tracker.originating(attempt_id, at=T0)
+        originated(tracker, attempt_id)
     tracker.on_event(CallEvent(2, CallEventKind.ANSWERED, at(3)))
     tracker.on_event(CallEvent(2, CallEventKind.ROUTED, at(4), route=Route.QUEUE))
     tracker.on_event(CallEvent(2, CallEventKind.CONNECTED, at(5), agent="agent1"))
@@ -122,7 +131,7 @@ def test_given_a_reconnect_when_asterisk_lost_some_calls_then_they_end_and_the_r
 
 def test_given_a_call_originated_a_moment_ago_when_not_listed_yet_then_not_declared_lost():
     tracker = CallTracker()
-    tracker.originating(1, at=at(28))
+    originated(tracker, 1, when=at(28))
     assert tracker.reconcile([], now=at(30)).lost == ()
     assert tracker.reconcile([], now=at(40)).lost[0].attempt_id == 1
 
