@@ -28,6 +28,7 @@ from dialer.daemon.compose import status_path
 from dialer.db.models import Account, Attempt, Campaign, PromiseToPay
 from dialer.domain import CampaignState, Outcome
 from dialer.scheduling.campaign_hours import CampaignHours
+from dialer.scheduling.scheduler import upcoming_jobs
 
 # the daemon writes every tick (1 s by default): older than this, it is not pacing any more
 STALE_AFTER = timedelta(seconds=15)
@@ -80,7 +81,9 @@ def build_frame(session: Session, status: dict[str, Any] | None, *, now: datetim
                   "stale": now - at > STALE_AFTER, "in_flight": status.get("in_flight"),
                   "telephony": status.get("telephony"), "pacing": status.get("summary")}
     return {"at": now.isoformat(), "daemon": daemon, "campaigns": campaigns,
-            "agents": (status or {}).get("agents")}
+            "agents": (status or {}).get("agents"),
+            "scheduler": [{"job": j["job"], "next_run": j["next_run"].isoformat() if j["next_run"] else None}
+                          for j in upcoming_jobs(session)]}
 
 
 def _today(session: Session, campaign_id: int, since: datetime) -> dict[str, int]:
@@ -131,6 +134,13 @@ def render(frame: dict[str, Any]) -> Group:
             agents.add_row(str(a.get("name", "")), str(a.get("queue", "")), str(a.get("state", "")),
                            _text(a.get("elapsed_s")))
         parts.append(agents)
+    if frame.get("scheduler"):
+        jobs = Table(title="scheduler (next runs, UTC)")
+        for column in ("job", "next run"):
+            jobs.add_column(column)
+        for j in frame["scheduler"][:8]:
+            jobs.add_row(j["job"], _text(j["next_run"]))
+        parts.append(jobs)
     if daemon and daemon.get("pacing"):
         p = daemon["pacing"]
         parts.append(f"pacing: {p.get('ticks')} ticks, {p.get('placed')} placed, {p.get('denied')} denied, "

@@ -26,7 +26,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
 from sqlalchemy.orm import Session
 
 from dialer.clock import Clock, SystemClock
@@ -182,6 +182,17 @@ def _add(scheduler: BaseScheduler, spec: JobSpec, **extra: Any) -> None:
     scheduler.add_job(spec.func, trigger=spec.trigger, id=spec.id, name=spec.id, jobstore="default",
                       kwargs=spec.kwargs, replace_existing=True, coalesce=True,
                       max_instances=1, misfire_grace_time=spec.misfire_grace_s, **extra)
+
+
+def upcoming_jobs(session: Session) -> list[dict[str, Any]]:
+    """The stored jobs and their next run (UTC), soonest first, read straight from the job table:
+    what `dialer top` shows from any shell, without unpickling anything. Empty before the daemon's
+    scheduler first started."""
+    if not inspect(session.connection()).has_table(JOBS_TABLE):
+        return []
+    rows = session.execute(text(f"SELECT id, next_run_time FROM {JOBS_TABLE} ORDER BY next_run_time, id"))
+    return [{"job": job_id, "next_run": None if at is None else datetime.fromtimestamp(at, timezone.utc)}
+            for job_id, at in rows]
 
 
 def stored_next_runs(db_url: str) -> dict[str, tuple[str, datetime | None]]:

@@ -13,6 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from cli import main
+from dialer.config import load_settings
+from dialer.scheduling.scheduler import build_scheduler
 from dialer.commands.top import build_frame, render
 from dialer.compliance.book import ProfileBook
 from dialer.compliance.profiles import load_profiles
@@ -131,3 +133,23 @@ def test_given_a_frame_when_rendered_by_rich_then_campaign_hours_agents_and_paci
     assert frame["campaigns"][0]["promises_today"] == 1
     assert "agent1001" in screen and "in_call" in screen and "42.0" in screen
     assert "pacing: 10 ticks, 7 placed, 1 denied" in screen
+
+
+async def test_given_a_scheduler_has_run_when_a_frame_is_built_then_its_stored_jobs_are_listed_soonest_first(
+        sessions: sessionmaker[Session], db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with sessions() as session:   # before any scheduler ran: no table, nothing shown
+        assert build_frame(session, None, now=NOW, book=ProfileBook(load_profiles()))["scheduler"] == []
+    settings = load_settings(None, overrides={"database.url": db_url, "data_dir": str(tmp_path)}, environ={})
+    scheduler = build_scheduler(db_url=db_url, settings=settings)
+    scheduler.start(paused=True)
+    scheduler.shutdown(wait=False)
+    with sessions() as session:
+        frame = build_frame(session, None, now=NOW, book=ProfileBook(load_profiles()))
+    jobs = frame["scheduler"]
+    assert {"strategy.advance_days", "reports.nightly", "sms.plan_and_send"} <= {j["job"] for j in jobs}
+    runs = [j["next_run"] for j in jobs]
+    assert runs == sorted(runs) and all(r.endswith("+00:00") for r in runs)
+    console = Console(record=True, width=200, color_system=None)
+    console.print(render(frame))
+    assert "scheduler (next runs, UTC)" in console.export_text()
