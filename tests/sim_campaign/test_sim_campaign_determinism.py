@@ -11,10 +11,10 @@ from dialer.db.models import Attempt, Payment, PromiseToPay
 from tests.sim_campaign.conftest import run, source_campaign
 
 
-def history(url: str) -> list[Any]:
+def history(url: str) -> list[tuple[Any, ...]]:
     engine = create_engine(url)
     with engine.connect() as conn:
-        rows = [tuple(r) for r in conn.execute(select(
+        rows: list[tuple[Any, ...]] = [tuple(r) for r in conn.execute(select(
             Attempt.id, Attempt.account_id, Attempt.contact_id, Attempt.placed_at, Attempt.ended_at,
             Attempt.outcome, Attempt.conversation).order_by(Attempt.id))]
         rows += [tuple(r) for r in conn.execute(select(

@@ -152,13 +152,13 @@ def record_end(sessions: sessionmaker[Session], sink: DbOutcomeSink, call: Diall
                 conversation = session.scalar(select(Conversation).where(Conversation.attempt_id == call.attempt_id))
                 if conversation is not None:
                     conversation.callback_at = plan.callback_at
-    conversation = plan.record is not None and plan.record.party is Party.DEBTOR and plan.record.verified
+    rpc = plan.record is not None and plan.record.party is Party.DEBTOR and plan.record.verified
     with transaction(sessions) as session:
         attempts.close(session, call.attempt_id, attempts.CallResult(
             outcome=plan.outcome, ended_at=now, answered_at=answered_at,
             connected_at=answered_at if plan.outcome is Outcome.HUMAN else None,
             hangup_cause=_CAUSE.get(plan.outcome), amd_result="MACHINE" if plan.outcome is Outcome.MACHINE else None,
-            route=Route.BOT if plan.outcome is Outcome.HUMAN else None, conversation=conversation),
+            route=Route.BOT if plan.outcome is Outcome.HUMAN else None, conversation=rpc),
             actor="sim")
     with transaction(sessions) as session:
         schedule_next(session, call.attempt_id, now=now)

@@ -101,7 +101,7 @@ def _callbacks(session: Session, campaign_id: int, start: datetime) -> tuple[int
     for account_id, placed_at, callback_at in asked:
         following = session.scalar(select(func.min(Attempt.placed_at)).where(
             Attempt.account_id == account_id, Attempt.placed_at > placed_at))
-        if following is None:
+        if following is None or callback_at is None:
             continue
         if following >= callback_at:
             honoured += 1

@@ -159,8 +159,8 @@ class CampaignSimulation:
         if kind is Event.CALL_END:
             self._end_call(int(payload))  # type: ignore[call-overload]
         elif kind is Event.PAYMENT:
-            account_id, minor = payload  # type: ignore[misc]
-            self._pay(account_id, minor)
+            assert isinstance(payload, tuple)
+            self._pay(*payload)
         elif kind is Event.ADVANCE:
             advance_accounts(self._sessions, now=now, fallback_zone=self._zone)
             self._plan_self_cures(now)

@@ -57,7 +57,7 @@ def create_synthetic_campaign(url: str, name: str, *, today: date, book: Synthet
                 session.add(Account(external_id=f"{name}-A{i:05d}", debtor_id=debtor.id, campaign_id=campaign.id,
                                     currency="CNY", amount_due_minor=amount, minimum_payment_minor=amount // 10,
                                     due_date=today - timedelta(days=dpd), days_past_due=dpd, dpd_as_of=today))
-                numbers = [(ContactOwner.DEBTOR, None)]
+                numbers: list[tuple[ContactOwner, str | None]] = [(ContactOwner.DEBTOR, None)]
                 if r.random() < book.second_number:
                     numbers.append((ContactOwner.DEBTOR, None))
                 if r.random() < book.third_party:
