@@ -33,9 +33,12 @@ def warmed_pacer(rng: np.random.Generator):  # noqa: ANN201
                                   float(rng.uniform(2, 25))) for _ in range(3000))
     talks = tuple(float(x) for x in rng.lognormal(4.5, 0.7, 500))
     wraps = tuple(float(x) for x in rng.lognormal(2.2, 0.5, 500))
-    pacer.calls_to_place(PacingSnapshot(now=0.0, free_agents=0,
+    pacer.calls_to_place(PacingSnapshot(now=0.0, free_agents=0, counters=START,
                                         recent=Observations(resolved, talks, wraps)))
     return pacer
+
+
+START = Counters(dials=10_000, live_answers=1_500, abandons=20)
 
 
 def snapshot(agents: int, now: float, rng: np.random.Generator) -> PacingSnapshot:
@@ -45,7 +48,11 @@ def snapshot(agents: int, now: float, rng: np.random.Generator) -> PacingSnapsho
     ringing = tuple(float(x) for x in rng.uniform(0, 25, int(agents * 0.6)))
     return PacingSnapshot(
         now=now, free_agents=free, talking=talking, wrapping=wrapping, ringing=ringing,
-        counters=Counters(dials=10_000, live_answers=1_500, abandons=20),
+        # Counters grow as a busy floor's do (130 s per call and 15 % live: ~0.05 dials and
+        # 0.0077 answers per agent-second), so the dial-rate and rolling-hour bookkeeping run.
+        counters=Counters(dials=START.dials + int(now * agents * 0.05),
+                          live_answers=START.live_answers + int(now * agents * 0.0077),
+                          abandons=START.abandons + int(now * agents * 0.0001)),
         limits=DialLimits(channel_limit=agents * 6, lines_in_use=len(ringing) + len(talking),
                           max_lines_per_agent=6, calls_per_second=agents),
     )

@@ -51,25 +51,31 @@ class OutcomeModel:
         self.min_memory_dials = min_memory_dials
         self.weights = np.zeros((len(RESULTS), max_ring_s + 1))
         self.seen = 0
+        self._total = 0.0     # weights.sum() and weights[_LIVE].sum(), kept up to date: read every tick
+        self._lives = 0.0
 
     def observe(self, now: float, resolved: tuple[ResolvedDial, ...]) -> None:
         f = self._decay.factor(now)
         # A small team dials slowly: never forget below `min_memory_dials` of weight, or 15
         # minutes of memory would be a few dozen calls and the estimates would be noise.
-        if f != 1.0 and self.weights.sum() * f >= self.min_memory_dials:
+        if f != 1.0 and self._total * f >= self.min_memory_dials:
             self.weights *= f
+            self._total *= f
+            self._lives *= f
         self.seen += len(resolved)
         for dial in resolved:
             b = min(int(dial.ring_seconds), self.max_ring_s)
             self.weights[RESULTS.index(dial.result), b] += 1.0
+            self._total += 1.0
+            self._lives += dial.result is DialResult.LIVE
 
     @property
     def effective_dials(self) -> float:
-        return float(self.weights.sum())
+        return self._total
 
     @property
     def effective_lives(self) -> float:
-        return float(self.weights[_LIVE].sum())
+        return self._lives
 
     def probability(self, result: DialResult) -> float:
         total = self.effective_dials
