@@ -73,9 +73,6 @@ class BotService:
         await self.run_call(send)
 
     async def run_call(self, send: Any) -> None:
-        # Replaced by the call's final result; if this process dies mid-call the dialplan sees
-        # "started" and plays the safe-harbour message instead of leaving the caller in silence.
-        await send("SET VARIABLE DIALER_BOT_RESULT started")
         try:
             attempt_id = (await _variable(send, "DIALER_ATTEMPT_ID")).strip()
             campaign_id = (await _variable(send, "DIALER_CAMPAIGN_ID")).strip()
