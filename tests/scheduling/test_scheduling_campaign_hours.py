@@ -20,7 +20,7 @@ from dialer.db.models import Campaign
 from dialer.db.session import transaction
 from dialer.domain import CampaignState
 from dialer.scheduling.campaign_hours import HOURS_ACTOR, CampaignHours, HoursError, apply_hours, wanted_state
-from dialer.scheduling.scheduler import HOURS_SYNC, build_scheduler
+from dialer.scheduling.scheduler import HOURS_SYNC, build_scheduler, hours_job_specs
 from tests.scheduling import seed
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -131,6 +131,9 @@ async def test_given_campaign_hours_when_the_scheduler_syncs_then_two_stored_job
     opening, closing = jobs[f"campaign.{campaign_id}.hours.open"], jobs[f"campaign.{campaign_id}.hours.close"]
     assert (str(opening.trigger), str(opening.trigger.timezone)) == ("cron[hour='9', minute='0']", "Asia/Shanghai")
     assert str(closing.trigger) == "cron[hour='20', minute='0']"
+    # on a simulated clock: at 21:00 the next opening is 09:00 tomorrow, the next closing 20:00
+    assert opening.trigger.get_next_fire_time(None, beijing(16, 21)) == beijing(17, 9)
+    assert closing.trigger.get_next_fire_time(None, beijing(17, 9)) == beijing(17, 20)
     # may fire late while its own state lasts: the 11 open hours, the 13 closed ones
     assert (opening.misfire_grace_time, closing.misfire_grace_time) == (11 * 3600, 13 * 3600)
     with sessions() as session:   # the first sync applied the hours at once (21:00: closed)
@@ -197,3 +200,17 @@ async def test_given_a_campaign_paused_by_its_hours_when_the_opening_job_fires_t
         assert session.get_one(Campaign, campaign_id).state is CampaignState.RUNNING
         actors = list(session.scalars(text("SELECT actor FROM audit_log WHERE kind = 'campaign_state' ORDER BY id")))
     assert actors == [HOURS_ACTOR, HOURS_ACTOR]
+
+
+def test_given_hours_in_new_york_when_the_clocks_change_then_the_opening_job_stays_at_9_local(
+        sessions: sessionmaker[Session]) -> None:
+    campaign_id = with_hours(sessions, zone="America/New_York")
+    with sessions() as session:
+        specs = {spec.id: spec for spec in hours_job_specs(session, "sqlite://", "UTC")}
+    trigger = specs[f"campaign.{campaign_id}.hours.open"].trigger
+    def next_opening(after: datetime) -> datetime:
+        return trigger.get_next_fire_time(None, after).astimezone(timezone.utc)
+
+    # 09:00 New York is 14:00 UTC on Saturday 7 March (EST) and 13:00 UTC on Sunday 8 (EDT)
+    assert next_opening(datetime(2026, 3, 7, 12, tzinfo=timezone.utc)) == datetime(2026, 3, 7, 14, tzinfo=timezone.utc)
+    assert next_opening(datetime(2026, 3, 7, 15, tzinfo=timezone.utc)) == datetime(2026, 3, 8, 13, tzinfo=timezone.utc)
