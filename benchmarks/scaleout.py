@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import time
 from datetime import datetime, timezone
@@ -69,9 +68,9 @@ def run_once(label: str, specs: list[NodeSpec], db_url: str, accounts: int, work
     with sessions() as session:
         calls = spans(session)
     engine.dispose()
-    ended = [c for c in calls if c.ended_at is not None]
+    ended = [c.ended_at for c in calls if c.ended_at is not None]
     first = min(c.placed_at for c in calls)
-    last = max(c.ended_at for c in ended)
+    last = max(ended)
     minutes = (last - first).total_seconds() / 60
     servers = sorted({c.server or "?" for c in calls})
     return {
@@ -143,4 +142,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import select, update
@@ -45,6 +46,12 @@ from dialer.telephony.interface import AsteriskError, CallEvent, Telephony
 from dialer.telephony.tracker import CallTracker
 
 log = logging.getLogger(__name__)
+
+
+class DaemonService(Protocol):
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
 
 
 @dataclass
@@ -94,6 +101,7 @@ class Daemon:
         self._tracker = CallTracker(journal=self._journal, on_ended=self._on_ended)
         self._last_activity = time.monotonic()
         self._reports: list[TickReport] = []
+        self._services: list[DaemonService] = []
         # Several daemons on one PostgreSQL (docs/scale-out.md): pacing leases, dial grants and the
         # Asterisk server's channel limit are shared through the database.
         self._cluster = cluster
@@ -103,6 +111,16 @@ class Daemon:
 
     def request_stop(self) -> None:
         self._stop.set()
+
+    @property
+    def tracker(self) -> CallTracker:
+        """The one call tracker of this daemon (services that place calls follow them here too)."""
+        return self._tracker
+
+    def add_service(self, service: DaemonService) -> None:
+        """Run `service` while connected to Asterisk (e.g. the agents' API): started after the
+        first connect, closed before the telephony adapter."""
+        self._services.append(service)
 
     async def run(self) -> DaemonSummary:
         loop = asyncio.get_running_loop()
@@ -117,7 +135,10 @@ class Daemon:
                 self._scheduler.start()   # strategy jobs: stage advance, promises, priorities, SMS
             if self._cluster is not None:
                 self._cluster.refuse_second_sqlite_daemon()
+                self._cluster.heartbeat(live_calls=0, free_agents=0)   # a second one now sees this one
             await self._connect()
+            for service in self._services:
+                await service.start()
             unsubscribe = self._telephony.subscribe(self._events.put_nowait)
             on_reconnect = getattr(self._telephony, "on_reconnect", None)
             if on_reconnect is not None:
@@ -136,11 +157,23 @@ class Daemon:
                 self._scheduler.shutdown(wait=False)
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
+            for service in reversed(self._services):
+                await service.close()
             await self._telephony.close()
             if self._cluster is not None:
-                self._cluster.leave()
+                self._leave_cluster()
             self._write_status(final=True)
         return self.summary
+
+    def _leave_cluster(self) -> None:
+        assert self._cluster is not None
+        try:
+            self._cluster.leave()
+        except Exception as exc:
+            if not database_unreachable(exc):
+                raise
+            # Nothing lost: the leases expire by themselves after daemon.lease_seconds.
+            log.warning("could not give back the pacing leases, database unreachable (%s)", exc.__class__.__name__)
 
     async def _connect(self) -> None:
         delay = 0.5

@@ -5,6 +5,7 @@ Asterisk server's channel limit (docs/scale-out.md)."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -29,7 +30,7 @@ NOON = datetime(2026, 11, 23, 4, 0, tzinfo=timezone.utc)   # 12:00 in Asia/Shang
 
 
 @pytest.fixture
-def pg(postgres_url: str) -> sessionmaker[Session]:
+def pg(postgres_url: str) -> Iterator[sessionmaker[Session]]:
     engine = make_engine(postgres_url)
     yield make_sessionmaker(engine)
     engine.dispose()

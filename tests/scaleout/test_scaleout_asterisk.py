@@ -6,6 +6,7 @@ the campaign within seconds and dialling goes on (docs/scale-out.md)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -32,7 +33,7 @@ HANDOVER_BOUND_S = LEASE_S + 3.0    # lease expiry, then the next tick of a surv
 
 
 @pytest.fixture
-def pg_sessions(postgres_url: str) -> sessionmaker[Session]:
+def pg_sessions(postgres_url: str) -> Iterator[sessionmaker[Session]]:
     engine = make_engine(postgres_url)
     yield make_sessionmaker(engine)
     engine.dispose()
@@ -45,8 +46,9 @@ def lease(sessions: sessionmaker[Session], campaign_id: int) -> CampaignLease | 
 
 def denials(sessions: sessionmaker[Session]) -> dict[str, int]:
     with sessions() as session:
-        return dict(session.execute(select(AuditEntry.reason, func.count(AuditEntry.id))
-                                    .where(AuditEntry.decision == "deny").group_by(AuditEntry.reason)).all())
+        return {str(reason): count for reason, count in session.execute(
+            select(AuditEntry.reason, func.count(AuditEntry.id))
+            .where(AuditEntry.decision == "deny").group_by(AuditEntry.reason))}
 
 
 def wait_for(what: str, predicate, timeout_s: float, nodes: Cluster,  # type: ignore[no-untyped-def]
