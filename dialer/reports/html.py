@@ -42,7 +42,8 @@ def render(kpis: dict[str, Any]) -> str:
 
 def _cards(kpis: dict[str, Any]) -> list[tuple[str, object]]:
     return [("Calls placed", kpis["calls_placed"]), ("Dial count", kpis["dial_count"]),
-            ("Connect rate", _pct(kpis["connect_rate"])), ("RPC rate", _pct(kpis["rpc_rate"])),
+            ("Numbers dialled", kpis["numbers_dialled"]), ("Connect rate", _pct(kpis["connect_rate"])),
+            ("Reach rate", _pct(kpis["reach_rate"])), ("RPC rate", _pct(kpis["rpc_rate"])),
             ("AI talk time", f"{kpis['ai_talk_seconds']:.0f} s"), ("Promises", kpis["promises"]),
             ("Promise rate", _pct(kpis["promise_rate"])), ("Promised", _money(kpis["promised_minor"])),
             ("Kept promises", _pct(kpis["kept_promise_rate"])), ("Recovered", _money(kpis["recovered_minor"])),

@@ -33,7 +33,8 @@ def campaign_kpis(session: Session, campaign: Campaign, profile: PolicyProfile, 
                   start: datetime | None = None, end: datetime | None = None) -> dict[str, Any]:
     """The report of one campaign over [start, end) (open ends: since the first dial, up to now)."""
     period_start, period_end = start or _EPOCH, end or now
-    rows = session.execute(select(Attempt.id, Attempt.account_id, Attempt.placed_at, Attempt.outcome, Attempt.route,
+    rows = session.execute(select(Attempt.id, Attempt.account_id, Attempt.contact_id, Attempt.placed_at,
+                                  Attempt.outcome, Attempt.route,
                                   Attempt.talk_seconds, Attempt.conversation, Attempt.abandoned, Attempt.agent_id)
                            .where(Attempt.campaign_id == campaign.id, Attempt.placed_at >= period_start,
                                   Attempt.placed_at < period_end)).all()
@@ -42,6 +43,7 @@ def campaign_kpis(session: Session, campaign: Campaign, profile: PolicyProfile, 
     connected = sum(1 for r in rows if r.outcome in _CONNECTED)
     live = sum(1 for r in rows if r.outcome in (Outcome.HUMAN, Outcome.ABANDONED))
     accounts_attempted = len({r.account_id for r in rows})
+    reached_accounts = len({r.account_id for r in rows if r.outcome in (Outcome.HUMAN, Outcome.ABANDONED)})
     rpc_accounts = len({r.account_id for r in rows if r.conversation})
     ai_talk = sum(r.talk_seconds or 0 for r in rows if r.route is Route.BOT and r.outcome is Outcome.HUMAN)
     abandoned = sum(1 for r in rows if r.abandoned or r.outcome is Outcome.ABANDONED)
@@ -76,8 +78,10 @@ def campaign_kpis(session: Session, campaign: Campaign, profile: PolicyProfile, 
     occupancy = agent_occupancy(rows, ZoneInfo(zone))
     return {
         "campaign": campaign.name, "from": start.isoformat() if start else None, "to": end.isoformat() if end else None,
-        "calls_placed": dials, "dial_count": dials, "accounts_attempted": accounts_attempted,
+        "calls_placed": dials, "dial_count": dials, "numbers_dialled": len({r.contact_id for r in rows}),
+        "accounts_attempted": accounts_attempted,
         "connect_rate": _ratio(connected, dials), "live_answers": live,
+        "reach_rate": _ratio(reached_accounts, accounts_attempted),
         "right_party_contacts": rpc_accounts, "rpc_rate": _ratio(rpc_accounts, accounts_attempted),
         "ai_talk_seconds": round(ai_talk, 1), "promises": len(promises),
         "promise_rate": _ratio(len(promises), rpc_accounts), "promised_minor": dict(promised),

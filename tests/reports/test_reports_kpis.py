@@ -30,7 +30,8 @@ def test_given_a_known_day_when_reported_for_that_day_then_every_kpi_matches_the
     assert kpis["outcomes"] == {"no_answer": 1, "busy": 1, "abandoned": 1, "human": 3, "machine": 1}
     assert kpis["connect_rate"] == round(5 / 7, 4)                 # 3 human + machine + abandoned
     assert kpis["live_answers"] == 4
-    assert kpis["accounts_attempted"] == 3
+    assert kpis["accounts_attempted"] == 3 and kpis["numbers_dialled"] == 3
+    assert kpis["reach_rate"] == 1.0          # a person answered on every account (a3 dropped, then talked)
     assert kpis["right_party_contacts"] == 2 and kpis["rpc_rate"] == round(2 / 3, 4)
     assert kpis["ai_talk_seconds"] == 95.0                          # bot-handled human calls only
     assert (kpis["promises"], kpis["promise_rate"]) == (2, 1.0)     # 2 promises from 2 RPC accounts
