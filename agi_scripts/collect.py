@@ -13,6 +13,7 @@ as argv; an AGI child cannot be given its own environment from the dialplan):
   DIALER_BOT_AUDIO_DIR      prompts + recordings, as this process sees them
   DIALER_BOT_ASTERISK_AUDIO_DIR   the same directory as Asterisk sees it (chroot), default the same
   DIALER_BOT_NO_ASR=1       keys only
+  DIALER_BOT_ZH_ASR=whisper Mandarin by faster-whisper (optional packages, docs/bot.md); default keys
 
 One process per call means each listening step's decoder is loaded during the call (~0.3-1 s per
 new grammar here): the FastAGI server, with its pool of warm recognisers, is the low-latency path.
@@ -29,7 +30,7 @@ from typing import Any
 from asterisk.agi import AGI, AGIAppError, AGIException, AGIHangup
 
 from dialer.bot.agi_dialog import AudioPaths
-from dialer.bot.asr import AsrEngine, NoSpeechEngine, PocketsphinxEngine
+from dialer.bot.asr import AsrEngine, EnginesByLanguage, NoSpeechEngine, PocketsphinxEngine
 from dialer.bot.demo_store import JsonFileCallContexts, JsonLinesOutcomes
 from dialer.bot.fastagi import BotService, ScriptLibrary
 from dialer.bot.tts import EspeakEngine, PromptCache
@@ -55,6 +56,9 @@ def pyst2_sender(agi: AGI) -> Any:
 def build_service(env: dict[str, str]) -> BotService:
     audio_dir = Path(env.get("DIALER_BOT_AUDIO_DIR", "var/bot-audio")).resolve()
     asr: AsrEngine = NoSpeechEngine() if env.get("DIALER_BOT_NO_ASR") == "1" else PocketsphinxEngine()
+    if env.get("DIALER_BOT_ZH_ASR") == "whisper" and env.get("DIALER_BOT_NO_ASR") != "1":
+        from dialer.bot.asr_whisper import WhisperEngine
+        asr = EnginesByLanguage([asr, WhisperEngine(audio_dir / "whisper-model")])
     return BotService(
         contexts=JsonFileCallContexts(Path(env["DIALER_BOT_CONTEXTS"])),
         outcomes=JsonLinesOutcomes(Path(env.get("DIALER_BOT_OUTCOMES", "var/bot-outcomes.jsonl"))),

@@ -140,3 +140,22 @@ class PocketsphinxEngine:
             return hyp.hypstr if hyp is not None else ""
         finally:
             self._release(grammar, decoder)
+
+
+class EnginesByLanguage:
+    """One `AsrEngine` over several: each turn goes to the first engine that supports the call's
+    language (e.g. the pocketsphinx pool for English, faster-whisper for Mandarin); a language none
+    supports is answered by keys."""
+
+    def __init__(self, engines: list[AsrEngine]) -> None:
+        self.engines = list(engines)
+
+    def _for(self, language: str) -> AsrEngine | None:
+        return next((engine for engine in self.engines if engine.supports(language)), None)
+
+    def supports(self, language: str) -> bool:
+        return self._for(language) is not None
+
+    def transcribe(self, wav_path: Path, grammar: str, language: str) -> str:
+        engine = self._for(language)
+        return engine.transcribe(wav_path, grammar, language) if engine is not None else ""

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from dialer.bot.agi_dialog import AudioPaths
-from dialer.bot.asr import AsrEngine, NoSpeechEngine
+from dialer.bot.asr import AsrEngine, EnginesByLanguage, NoSpeechEngine
 from dialer.bot.asr_pool import RecognizerPool
 from dialer.bot.context import CallContextProvider, OutcomeSink
 from dialer.bot.demo_store import JsonFileCallContexts, JsonLinesOutcomes
@@ -34,11 +34,13 @@ from dialer.logging_setup import configure_logging
 @click.option("--scripts-dir", multiple=True, type=click.Path(file_okay=False, path_type=Path),
               help="Extra script directories, searched before the shipped scripts.")
 @click.option("--no-asr", is_flag=True, help="Keys only (no speech recognition).")
+@click.option("--zh-asr", type=click.Choice(["keys", "whisper"]), default="keys", show_default=True,
+              help="Mandarin: keys only, or faster-whisper (optional packages; ~1-2 s per turn, docs/bot.md).")
 @click.pass_context
 @user_errors
 def agi_server(ctx: click.Context, host: str | None, port: int | None, contexts_file: Path | None,
                outcomes_file: Path | None, audio_dir: Path, asterisk_audio_dir: str | None,
-               scripts_dir: tuple[Path, ...], no_asr: bool) -> None:
+               scripts_dir: tuple[Path, ...], no_asr: bool, zh_asr: str) -> None:
     """Serve bot calls: AGI(agi://HOST:PORT/bot) with DIALER_ATTEMPT_ID and DIALER_CAMPAIGN_ID set.
 
     Call contexts (debtor, amount, stage, verification) come from the dialer's database and every
@@ -55,16 +57,19 @@ def agi_server(ctx: click.Context, host: str | None, port: int | None, contexts_
         outcomes = (JsonLinesOutcomes(outcomes_file) if outcomes_file else
                     DbOutcomeSink(sessions=app.sessions, clock=app.clock))
         _serve(contexts, outcomes, host or settings["fastagi.host"], port or settings["fastagi.port"],
-               audio_dir, asterisk_audio_dir, scripts_dir, no_asr)
+               audio_dir, asterisk_audio_dir, scripts_dir, no_asr, zh_asr)
 
 
 def _serve(contexts: CallContextProvider, outcomes: OutcomeSink, host: str, port: int, audio_dir: Path,
-           asterisk_audio_dir: str | None, scripts_dir: tuple[Path, ...], no_asr: bool) -> None:
+           asterisk_audio_dir: str | None, scripts_dir: tuple[Path, ...], no_asr: bool, zh_asr: str = "keys") -> None:
     audio_dir = audio_dir.resolve()
     # Recogniser worker processes (one per core) load their decoders before the first call, not
     # during a caller's turn (dialer/bot/asr_pool.py).
     pool = None if no_asr else RecognizerPool().start()
     asr: AsrEngine = pool if pool is not None else NoSpeechEngine()
+    if zh_asr == "whisper" and not no_asr:
+        from dialer.bot.asr_whisper import WhisperEngine
+        asr = EnginesByLanguage([asr, WhisperEngine(audio_dir / "whisper-model")])
     service = BotService(contexts=contexts, outcomes=outcomes,
                          scripts=ScriptLibrary(list(scripts_dir)),
                          prompts=PromptCache(EspeakEngine(), audio_dir / "tts"), asr=asr,
