@@ -18,12 +18,14 @@ from dialer.compliance.book import ProfileBook
 from dialer.compliance.gate import CallGate
 from dialer.compliance.permit import PermitAuthority
 from dialer.compliance.profiles import load_profiles
+from dialer.daemon.calls_view import ClusterCalls
 from dialer.daemon.cluster import Cluster, SingleDaemonOnly, server_rooms, split_slots
 from dialer.daemon.hopper import AFTER_CALL_SETTLE, next_candidates, release
 from dialer.db import migrate
 from dialer.db.models import Attempt, CampaignLease, DialerNode
 from dialer.db.session import make_engine, make_sessionmaker, transaction
-from dialer.domain import AttemptState
+from dialer.domain import AttemptState, CampaignMode, Outcome
+from dialer.pacing.snapshot import DialResult, ResolvedDial
 from tests.gate.helpers import make_campaign, make_debtor, make_gate, target
 
 NOON = datetime(2026, 11, 23, 4, 0, tzinfo=timezone.utc)   # 12:00 in Asia/Shanghai
@@ -210,3 +212,32 @@ def test_given_a_call_that_just_ended_when_its_retry_time_is_not_written_yet_the
                                exclude_debtors=set()) == []
         assert len(next_candidates(session, campaign, limit=5, now=NOON + AFTER_CALL_SETTLE * 2,
                                    exclude_debtors=set())) == 1
+
+
+def test_given_calls_of_several_nodes_when_the_owner_looks_then_it_sees_all_in_flight_and_each_end_once(
+        pg: sessionmaker[Session]) -> None:
+    clock = FixedClock(NOON)
+    campaign = make_campaign(pg)
+    permits = []
+    for i, name in enumerate(("a", "b", "c")):
+        account, contacts, _ = make_debtor(pg, campaign, ref=f"v{i}", zones=["Asia/Shanghai"],
+                                           numbers=[f"+861380000010{i}"])
+        permit = make_gate(pg, clock, node=name).decide(target(campaign, account, contacts[0])).permit
+        assert permit is not None
+        permits.append(permit.attempt_id)
+    view = ClusterCalls(campaign, since=NOON)
+    clock.advance(3)
+    with pg() as session:
+        seen = view.look(session, CampaignMode.BOT_ONLY, clock.now())
+    assert seen.ringing == (3.0, 3.0, 3.0) and seen.lines_in_use == 3 and seen.resolved == ()
+    with transaction(pg) as session:          # node b's call was busy; node c's was answered, then ended
+        busy, live = session.get_one(Attempt, permits[1]), session.get_one(Attempt, permits[2])
+        busy.state, busy.outcome, busy.ended_at, busy.ring_seconds = AttemptState.ENDED, Outcome.BUSY, clock.now(), 3.0
+        live.answered_at = clock.now()
+    clock.advance(1)
+    with pg() as session:
+        seen = view.look(session, CampaignMode.BOT_ONLY, clock.now())
+        again = view.look(session, CampaignMode.BOT_ONLY, clock.now())
+    assert seen.ringing == (4.0,) and seen.bot_busy == 1 and seen.lines_in_use == 2
+    assert seen.resolved == (ResolvedDial(DialResult.BUSY, 3.0),)
+    assert again.resolved == ()                                   # each end is observed once
