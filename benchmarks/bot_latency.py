@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import itertools
 import json
+import os
 import statistics
 import sys
 import time
@@ -82,6 +83,7 @@ async def run(harness: BotHarness, calls: int, regime: str, cache_dir: Path,
     stop = asyncio.Event()
     ready: asyncio.Future[int] = asyncio.get_running_loop().create_future()
     started = time.perf_counter()
+    load_before = os.getloadavg()[0]
     async with asyncio.TaskGroup() as group:
         group.create_task(serve(service, "127.0.0.1", AGI_PORT, stop=stop, ready=ready))
         await ready
@@ -108,6 +110,7 @@ async def run(harness: BotHarness, calls: int, regime: str, cache_dir: Path,
 
     return {"calls": calls, "regime": regime, "finished": len(sink.records), "promises_200": promises,
             "wall_s": round(time.perf_counter() - started, 1), "all": stats(samples),
+            "load_1min": [round(load_before, 1), round(os.getloadavg()[0], 1)],
             "synthesised_reply": stats(synthesised), "cached_reply": stats(cached),
             "after_speech": stats(speech), "after_keys": stats(keys), "speech_end_to_reply": stats(speech_end),
             "mean_ms": round(statistics.fmean(samples) * 1000, 1) if samples else None,
@@ -124,18 +127,20 @@ def render(rows: list[dict[str, object]]) -> str:
              "Turn = caller's turn handed back by Asterisk (RECORD FILE / WAIT FOR DIGIT returned) → first "
              "STREAM FILE of the reply sent. **End of speech → reply** adds RECORD FILE's end-of-speech wait "
              "(silence detection in whole seconds, s=1), which the caller waits through too: that is the "
-             "figure to compare with the 300 ms target.", "",
+             "figure to compare with the 300 ms target. Load = the box's 1-minute load average before / after the "
+             "run (2 cores, shared: above 2, turns wait for a core).", "",
              "| concurrent calls | prompts | finished | promise 200 recorded | turns | p50 ms | p95 ms | "
              "p50 / p95 ms after keys (n) | p50 / p95 ms after speech (n) | **end of speech → reply p50 / p95 ms** | "
-             "p95 ms reply synthesised on the turn (n) | p95 ms reply cached (n) |",
-             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "p95 ms reply synthesised on the turn (n) | p95 ms reply cached (n) | load |",
+             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for row in rows:
         a, s, c = row["all"], row["synthesised_reply"], row["cached_reply"]
         k, v, e = row["after_keys"], row["after_speech"], row["speech_end_to_reply"]
         lines.append(f"| {row['calls']} | {row['regime']} | {row['finished']} | {row['promises_200']} | {a['turns']} | "
                      f"{a['p50_ms']} | {a['p95_ms']} | {k['p50_ms']} / {k['p95_ms']} ({k['turns']}) | "
                      f"{v['p50_ms']} / {v['p95_ms']} ({v['turns']}) | {e['p50_ms']} / {e['p95_ms']} | "
-                     f"{s['p95_ms']} ({s['turns']}) | {c['p95_ms']} ({c['turns']}) |")
+                     f"{s['p95_ms']} ({s['turns']}) | {c['p95_ms']} ({c['turns']}) | "
+                     f"{' / '.join(str(x) for x in row.get('load_1min', []))} |")
     return "\n".join(lines) + "\n"
 
 

@@ -96,6 +96,17 @@ class TurnTimer:
         return TurnTimer(self.samples, self.synthesised, self.kinds, self.end_waits)
 
 
+def channel_value(value: object) -> str:
+    """A hand-off value as a channel variable: yes/no, 2-decimal scores, "" for none."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return str(value)
+
+
 def result_value(reply: dict[str, Any]) -> tuple[str, str]:
     if "error" in reply:
         if reply["error"] in ("AGIResultHangup", "AGIAppError"):
@@ -219,11 +230,11 @@ class AgiDialogRunner:
         return keyed
 
     async def _transfer(self, transfer: Transfer) -> None:
-        # The agent's screen-pop reads these channel variables (and the attempt's stored record).
+        # The agent's screen reads these channel variables (names and formats: docs/bot.md, "Hand-off").
         await self._cmd("SET VARIABLE DIALER_BOT_RESULT transfer")
         await self._cmd(f"SET VARIABLE DIALER_QUEUE {transfer.queue}")
         for key, value in transfer.context.items():
-            clean = str(value if value is not None else "").replace('"', "'").replace("\n", " ")
+            clean = channel_value(value).replace('"', "'").replace("\n", " ")
             await self._cmd(f'SET VARIABLE DIALER_CTX_{key.upper()} "{clean}"')
         if self.transfer_in_agi:
             await self._cmd(f"EXEC Queue {transfer.queue}")

@@ -262,6 +262,10 @@ class DialogSession:
             "intents": ",".join(self.record.intents), "willingness": self.record.willingness,
             "handoff_reason": self.record.handoff_reason or "",
             "promise": f"{promise.amount} {promise.currency} {promise.due.isoformat()}" if promise else "",
+            "promise_amount": str(promise.amount) if promise else "",
+            "promise_currency": promise.currency if promise else "",
+            "promise_due": promise.due.isoformat() if promise else "",
+            "language": self.script.language,
         }
 
     def _finish(self, disposition: Disposition, keep_running: bool = False) -> None:

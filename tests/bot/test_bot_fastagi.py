@@ -148,6 +148,22 @@ async def test_given_a_wrong_number_then_no_prompt_played_mentions_the_amount(tm
     assert not record.disclosed
 
 
+async def test_given_a_verified_debtor_in_hardship_then_the_hand_off_context_is_set_on_the_channel(tmp_path):
+    asterisk = FakeAsterisk(keys=["1", "1985", ""])
+    outcomes, _ = await run_call(tmp_path, asterisk, ["I lost my job"])
+    (_, record), = outcomes.records
+    assert record.disposition == Disposition.HARDSHIP and record.transferred_to == "collections"
+    v = asterisk.variables
+    # The names and formats documented in docs/bot.md ("Hand-off") and read by the agent screen.
+    assert (v["DIALER_BOT_RESULT"], v["DIALER_QUEUE"]) == ("transfer", "collections")
+    assert (v["DIALER_CTX_ATTEMPT_ID"], v["DIALER_CTX_DEBTOR"], v["DIALER_CTX_STAGE"], v["DIALER_CTX_DPD"]) == (
+        "att-1", "John Smith", "willingness", "4")
+    assert (v["DIALER_CTX_VERIFIED"], v["DIALER_CTX_PARTY"], v["DIALER_CTX_HANDOFF_REASON"]) == ("yes", "debtor", "hardship")
+    assert "hardship" in v["DIALER_CTX_INTENTS"].split(",") and v["DIALER_CTX_LANGUAGE"] == "en-US"
+    assert v["DIALER_CTX_PROMISE"] == v["DIALER_CTX_PROMISE_AMOUNT"] == v["DIALER_CTX_PROMISE_DUE"] == ""
+    assert v["DIALER_CTX_WILLINGNESS"] == "" or len(v["DIALER_CTX_WILLINGNESS"].split(".")[1]) == 2
+
+
 async def test_given_key_9_then_opt_out_is_recorded_and_the_confirmation_played(tmp_path):
     asterisk = FakeAsterisk(keys=["9"])
     outcomes, tts = await run_call(tmp_path, asterisk, [])
