@@ -12,16 +12,20 @@ call ends rather than when it is routed, and a node's writes are seen one commit
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dialer.daemon.cluster import OPEN_STATES
 from dialer.db.models import Attempt
 from dialer.domain import AttemptState, CampaignMode, Outcome
 from dialer.pacing.snapshot import DialResult, ResolvedDial
 from dialer.telephony.tracker import CallTracker
 
+# A call that ends this long after it was placed is not seen by the owner's pacer (it is still
+# closed, counted and capped like any other; the pacer only misses one observation).
+LONGEST_CALL = timedelta(hours=2)
 _RESULT = {Outcome.HUMAN: DialResult.LIVE, Outcome.ABANDONED: DialResult.LIVE, Outcome.MACHINE: DialResult.MACHINE,
            Outcome.BUSY: DialResult.BUSY, Outcome.NO_ANSWER: DialResult.NO_ANSWER}
 
@@ -72,7 +76,7 @@ class ClusterCalls:
     def look(self, session: Session, mode: CampaignMode, now: datetime) -> CallsSeen:
         open_rows = session.execute(
             select(Attempt.placed_at, Attempt.answered_at, Attempt.connected_at)
-            .where(Attempt.campaign_id == self.campaign_id, Attempt.state != AttemptState.ENDED)).all()
+            .where(Attempt.campaign_id == self.campaign_id, Attempt.state.in_(OPEN_STATES))).all()
         ringing = tuple((now - r.placed_at).total_seconds() for r in open_rows if r.answered_at is None)
         answered = [r for r in open_rows if r.answered_at is not None]
         bot_busy = len(answered) if mode is CampaignMode.BOT_ONLY else 0
@@ -82,7 +86,8 @@ class ClusterCalls:
             select(Attempt.id, Attempt.outcome, Attempt.ring_seconds, Attempt.talk_seconds, Attempt.connected_at,
                    Attempt.ended_at)
             .where(Attempt.campaign_id == self.campaign_id, Attempt.state == AttemptState.ENDED,
-                   Attempt.ended_at >= self.since)
+                   # placed_at bounds the scan to recent calls (the campaign/placed_at index)
+                   Attempt.placed_at >= self.since - LONGEST_CALL, Attempt.ended_at >= self.since)
             .order_by(Attempt.ended_at)).all()
         fresh = [r for r in ended if r.id not in self._seen_at_mark]
         if ended:
