@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from cli import main
 
 # Commands that only act (their output is one confirmation line): no --json needed.
-ACTIONS = {"agent add", "agent login", "agent logout", "agent pause", "agent resume", "agi-server",
-           "campaign pause", "campaign resume", "campaign start", "campaign stop", "db upgrade",
+ACTIONS = {"agent add", "agent call", "agent login", "agent logout", "agent pause", "agent resume", "agent skip",
+           "agi-server", "campaign pause", "campaign resume", "campaign start", "campaign stop", "db upgrade",
            "dnc add", "dnc remove"}
 
 
