@@ -1,4 +1,5 @@
-"""`dialer agent …`: register agents, log them into queues, pause and resume them."""
+"""`dialer agent …`: register agents, log them into queues, pause and resume them (AMI), and the
+preview/manual desk (`next`, `call`, `skip`, `screen`) through the agents' API of `dialer run`."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import asyncio
 import click
 from sqlalchemy import select
 
-from dialer.commands.common import open_app, print_json, print_table, user_errors
+from dialer.agents.client import AgentApiClient, ApiError
+from dialer.commands.common import open_app, print_json, print_mapping, print_table, user_errors
 from dialer.db.models import Agent, AuditEntry, Queue
 from dialer.db.session import transaction
 from dialer.telephony.ami import AmiSettings
@@ -17,7 +19,8 @@ from dialer.telephony.interface import AsteriskError
 
 @click.group("agent")
 def agent() -> None:
-    """Agents: add, login, logout, pause, resume, list. Softphones can use *51-*54 instead."""
+    """Agents: add, login, logout, pause, resume, list (softphones can use *51-*54 instead);
+    next, call, skip, screen for preview and manual calls (needs `dialer run` with agents.api_port)."""
 
 
 def _desk(app) -> AgentDesk:  # type: ignore[no-untyped-def]
@@ -123,3 +126,98 @@ def list_(ctx: click.Context, queue_name: str | None, as_json: bool) -> None:
     else:
         print_table("queue members", ["queue", "agent", "interface", "paused", "device", "calls"],
                     [(r["queue"], r["name"], r["interface"], r["paused"], r["status"], r["calls_taken"]) for r in rows])
+
+
+# ---- preview and manual calls: thin clients of the agents' API served by `dialer run` -------------
+
+def _api(ctx: click.Context) -> AgentApiClient:
+    with open_app(ctx, require_schema=False) as app:
+        s = app.settings
+        if not s["agents.api_port"]:
+            raise click.ClickException("agents.api_port is 0: set DIALER_AGENTS_API_PORT for `dialer run` and here")
+        return AgentApiClient(host=s["agents.api_host"], port=s["agents.api_port"],
+                              token=s.require("agents.api_token"))
+
+
+def _ask(call):  # type: ignore[no-untyped-def]
+    try:
+        return call()
+    except ApiError as exc:
+        detail = ", ".join(f"{k}={v}" for k, v in exc.details.items() if v is not None)
+        raise click.ClickException(f"{exc}{f' ({detail})' if detail else ''}") from None
+
+
+@agent.command("next")
+@click.argument("name")
+@click.option("--campaign", help="Campaign (default: the running preview/manual campaign of the agent's queue).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@user_errors
+def next_(ctx: click.Context, name: str, campaign: str | None, as_json: bool) -> None:
+    """Preview: the next contact for the agent, held for them. Accept with `call --contact`, or `skip`."""
+    view = _ask(lambda: _api(ctx).next(name, campaign=campaign))
+    if as_json:
+        print_json(view)
+        return
+    account, debtor = view["account"], view["debtor"]
+    print_mapping(f"{view['campaign']}: next for {name} (held until {view['held_until']})", {
+        "debtor": f"{debtor['name']} ({debtor['ref']})", "account": f"{account['ref']} (id {account['id']})",
+        "amount due": f"{account['amount_due']} {account['currency']}", "days past due": account["days_past_due"],
+        "stage": account["stage"] or "", "open promise": view["open_promise"] or ""})
+    print_table("numbers", ["contact", "number", "owner", "relation"],
+                [(c["contact_id"], c["number"], c["owner"], c["relation"]) for c in view["contacts"]])
+    print_table("recent calls", ["at", "number", "outcome", "conversation"],
+                [(a["at"], a["number"], a["outcome"], a["conversation"]) for a in view["recent_attempts"]])
+
+
+@agent.command("call")
+@click.argument("name")
+@click.option("--contact", "contact_id", type=int, help="Contact id (from `dialer agent next`).")
+@click.option("--number", help="Manual: a number of an open account of the campaign.")
+@click.option("--campaign")
+@click.pass_context
+@user_errors
+def call(ctx: click.Context, name: str, contact_id: int | None, number: str | None, campaign: str | None) -> None:
+    """Call through the compliance gate: the agent's softphone rings first, then the contact."""
+    if (contact_id is None) == (number is None):
+        raise click.UsageError("give --contact ID or --number N")
+    started = _ask(lambda: _api(ctx).call(name, contact_id=contact_id, number=number, campaign=campaign))
+    click.echo(f"attempt {started['attempt_id']}: ringing {name}'s phone, then contact {started['contact_id']} "
+               f"({started['campaign']})")
+
+
+@agent.command("skip")
+@click.argument("name")
+@click.option("--account", "account_id", type=int, required=True, help="Account id (from `dialer agent next`).")
+@click.option("--why", default="")
+@click.pass_context
+@user_errors
+def skip(ctx: click.Context, name: str, account_id: int, why: str) -> None:
+    """Preview: pass on the held account (not proposed again for agents.skip_defer_minutes)."""
+    _ask(lambda: _api(ctx).skip(name, account_id=account_id, why=why))
+    click.echo(f"account {account_id} skipped")
+
+
+@agent.command("screen")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@user_errors
+def screen(ctx: click.Context, name: str, as_json: bool) -> None:
+    """The screen-pop: the call the agent is on, the debtor, and the bot's hand-off context."""
+    view = _ask(lambda: _api(ctx).screen(name))
+    if as_json:
+        print_json(view)
+        return
+    if not view.get("on_call"):
+        click.echo(f"{name} is not on a call")
+        return
+    call_, account, debtor = view["call"], view["account"], view["debtor"]
+    print_mapping(f"{name}: attempt {call_['attempt_id']} ({call_['campaign']})", {
+        "state": f"{call_['state']} for {call_['seconds_in_state']} s", "number": call_["number"],
+        "debtor": f"{debtor['name']} ({debtor['ref']})",
+        "amount due": f"{account['amount_due']} {account['currency']}", "days past due": account["days_past_due"],
+        "open promise": view["open_promise"] or ""})
+    handoff = view["handoff"]
+    if handoff.get("from_bot"):
+        print_mapping("from the bot", {k: v for k, v in handoff.items() if k != "from_bot"})

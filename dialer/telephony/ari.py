@@ -19,7 +19,7 @@ import json
 import logging
 import random
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -158,6 +158,17 @@ class AriClient:
         data = await self.request("POST", "channels", params=params,
                                   body={"variables": dict(variables)})
         return AriChannel.from_json(data)
+
+    async def variable(self, channel_id: str, name: str) -> str:
+        """A channel variable's value, "" when unset (ARI answers 404 for both an unset variable and
+        a missing channel: the channel's existence is checked by the caller)."""
+        try:
+            data = await self.request("GET", f"channels/{channel_id}/variable", params={"variable": name})
+        except AsteriskError as exc:
+            if "-> 404" in str(exc):
+                return ""
+            raise
+        return str((data or {}).get("value") or "")
 
     async def hangup(self, channel_id: str, *, cause: int = 16) -> bool:
         """False when the channel was already gone."""
@@ -317,6 +328,10 @@ class AriTelephony:
                 by_attempt[attempt_id] = LiveCall(attempt_id, channel.id, channel.state,
                                                   answered=channel.state == "Up")
         return sorted(by_attempt.values(), key=lambda c: c.attempt_id)
+
+    async def channel_variables(self, channel_id: str, names: Sequence[str]) -> dict[str, str]:
+        await self._client.request("GET", f"channels/{channel_id}")   # 404 -> AsteriskError: gone
+        return {name: await self._client.variable(channel_id, name) for name in names}
 
     def health(self) -> Health:
         up = self._client.connected.is_set()

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from contextlib import AbstractAsyncContextManager
@@ -116,6 +116,9 @@ class RoutePlan:
     queue: str | None = None
     safe_harbour: SafeHarbour = SafeHarbour.MESSAGE
     amd: bool = True
+    # Preview / manual: the agent's softphone (e.g. PJSIP/agent3) is rung first, the contact once
+    # the agent answered ([dialer-agent-first] in extensions.conf).
+    agent_endpoint: str | None = None
 
     def __post_init__(self) -> None:
         if self.route not in (Route.BOT, Route.QUEUE):
@@ -126,6 +129,11 @@ class RoutePlan:
     @classmethod
     def to_bot(cls, *, amd: bool = True) -> RoutePlan:
         return cls(Route.BOT, amd=amd)
+
+    @classmethod
+    def agent_first(cls, endpoint: str, *, queue: str) -> RoutePlan:
+        """Call `endpoint` (the agent's softphone) first, then the contact, and bridge them."""
+        return cls(Route.QUEUE, queue=queue, amd=False, agent_endpoint=endpoint)
 
     @classmethod
     def to_queue(cls, queue: str, *, safe_harbour: SafeHarbour = SafeHarbour.MESSAGE,
@@ -209,6 +217,11 @@ class Telephony(Protocol):
 
     async def live_calls(self) -> list[LiveCall]:
         """The dialer's calls Asterisk has right now (one per attempt)."""
+        ...
+
+    async def channel_variables(self, channel_id: str, names: Sequence[str]) -> dict[str, str]:
+        """Values of channel variables (unset ones as ""); the agent's screen-pop reads the bot's
+        hand-off context this way. Raises `AsteriskError` when the channel is gone."""
         ...
 
     def health(self) -> Health:

@@ -20,12 +20,15 @@ from dialer.telephony.interface import RingTimeoutTooShort, RoutePlan
 # we own and track, goes to [dialer-answered] once the callee answers.
 OUTBOUND_CONTEXT = "dialer-outbound"
 ANSWERED_CONTEXT = "dialer-answered"
+# Preview/manual: the agent's endpoint is originated into this context, which then dials the contact.
+AGENT_FIRST_CONTEXT = "dialer-agent-first"
 # Extra seconds the originate waits beyond the ring time, so the dialplan's Dial() timeout (the
 # floor-checked one) is what ends an unanswered call, with its DIALSTATUS, not the originate.
 ORIGINATE_GRACE_S = 5
 
 _CHANNEL_ID = re.compile(r"^dialer-(\d+)-([0-9a-f]+)(-2)?$")
 _DIAL_TARGET = re.compile(r"^[+0-9A-Za-z*#-]+$")
+_ENDPOINT = re.compile(r"^[A-Za-z]+/[A-Za-z0-9_.@-]+$")
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,9 @@ def plan_originate(authority: PermitAuthority, permit: DialPermit, *, now: datet
         raise ValueError(f"variables {reserved} are reserved for the dialer's own contract")
     if not _DIAL_TARGET.match(permit.e164):
         raise ValueError(f"attempt {permit.attempt_id}: {permit.e164!r} is not a dialable number")
+    if route.agent_endpoint is not None and not _ENDPOINT.match(route.agent_endpoint):
+        raise ValueError(f"attempt {permit.attempt_id}: {route.agent_endpoint!r} is not an agent endpoint "
+                         "(expected e.g. PJSIP/agent3)")
     permit = authority.redeem(permit, now=now)
 
     channel_id, other_id = channel_ids(permit.attempt_id, nonce or secrets.token_hex(4))
@@ -95,12 +101,17 @@ def plan_originate(authority: PermitAuthority, permit: DialPermit, *, now: datet
     }
     if dial:
         contract["DIALER_DIAL"] = dial
+    channel, context = f"Local/{permit.e164}@{OUTBOUND_CONTEXT}/n", ANSWERED_CONTEXT
+    if route.agent_endpoint is not None:
+        channel, context = route.agent_endpoint, AGENT_FIRST_CONTEXT
+        contract["DIALER_AGENT"] = route.agent_endpoint
+        contract["DIALER_NUMBER"] = permit.e164
     return OriginatePlan(
         attempt_id=permit.attempt_id,
-        channel=f"Local/{permit.e164}@{OUTBOUND_CONTEXT}/n",
+        channel=channel,
         channel_id=channel_id,
         other_channel_id=other_id,
-        context=ANSWERED_CONTEXT,
+        context=context,
         extension="s",
         priority=1,
         ring_timeout_s=ring,

@@ -94,3 +94,24 @@ def test_channel_ids_map_back_to_attempts():
     assert attempt_of_channel(ours) == (1234, True)
     assert attempt_of_channel(other) == (1234, False)
     assert attempt_of_channel("1795369546.2") is None
+
+
+def test_given_a_preview_call_when_planning_then_the_agent_softphone_is_rung_first_and_the_contact_after():
+    authority = PermitAuthority()
+    plan = plan_originate(authority, permit(authority), now=NOW,
+                          route=RoutePlan.agent_first("PJSIP/agent3", queue="collections"), nonce="ab12",
+                          dial="Local/+447700900123@demo-carrier")
+    assert (plan.channel, plan.context, plan.extension) == ("PJSIP/agent3", "dialer-agent-first", "s")
+    assert plan.channel_id == "dialer-42-ab12"     # the agent's leg is the tracked channel
+    assert plan.variables["DIALER_AGENT"] == "PJSIP/agent3"
+    assert plan.variables["DIALER_NUMBER"] == "+447700900123"
+    assert plan.variables["DIALER_AMD"] == "off" and plan.variables["DIALER_RING_TIMEOUT"] == "15"
+    assert plan.variables["DIALER_DIAL"] == "Local/+447700900123@demo-carrier"
+
+
+def test_given_an_agent_endpoint_that_is_not_a_device_then_refused_before_the_permit_is_spent():
+    authority = PermitAuthority()
+    p = permit(authority)
+    with pytest.raises(ValueError, match="not an agent endpoint"):
+        plan_originate(authority, p, now=NOW, route=RoutePlan.agent_first("PJSIP/a,b", queue="q"))
+    plan_originate(authority, p, now=NOW, route=RoutePlan.agent_first("PJSIP/agent3", queue="q"))
