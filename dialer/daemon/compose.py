@@ -7,8 +7,11 @@ telephony adapter (which redeems them): no other code can mint a permit.
 from __future__ import annotations
 
 import socket
+from datetime import timedelta
 from pathlib import Path
 
+from dialer.agents.api import AgentApi
+from dialer.agents.console import AgentConsole
 from dialer.app import App
 from dialer.compliance.book import ProfileBook
 from dialer.compliance.budget import AbandonmentBudget
@@ -48,7 +51,7 @@ def build_daemon(app: App, *, backend: str | None = None, campaigns: tuple[str, 
                     node=node, abandonment_budget=budget, asterisk_server=s["telephony.server_name"])
     telephony = build_telephony(app, authority, backend or s["telephony.backend"])
     agents = getattr(telephony, "agents", None)
-    return Daemon(sessions=app.sessions, gate=gate, telephony=telephony, clock=app.clock, node=node,
+    daemon = Daemon(sessions=app.sessions, gate=gate, telephony=telephony, clock=app.clock, node=node,
                   dial_template=s["telephony.dial"], tick_seconds=s["pacer.tick_seconds"],
                   grace_seconds=s["daemon.grace_seconds"], status_file=status_path(app),
                   campaigns=campaigns, exit_when_idle_s=exit_when_idle_s, agents=agents,
@@ -60,6 +63,15 @@ def build_daemon(app: App, *, backend: str | None = None, campaigns: tuple[str, 
                                   asterisk_server=s["telephony.server_name"],
                                   channel_limit=s["telephony.channel_limit"],
                                   lease_seconds=s["daemon.lease_seconds"], tick_seconds=s["pacer.tick_seconds"]))
+    if s["agents.api_port"]:
+        # Preview/manual calls share the pacer's gate, adapter and call tracker (docs/agents.md).
+        console = AgentConsole(sessions=app.sessions, gate=gate, telephony=telephony, tracker=daemon.tracker,
+                               clock=app.clock, dial_template=s["telephony.dial"],
+                               hold=timedelta(seconds=s["agents.preview_hold_seconds"]),
+                               skip_defer=timedelta(minutes=s["agents.skip_defer_minutes"]))
+        daemon.add_service(AgentApi(console=console, host=s["agents.api_host"], port=s["agents.api_port"],
+                                    token=s.require("agents.api_token")))
+    return daemon
 
 
 def status_path(app: App) -> Path:
