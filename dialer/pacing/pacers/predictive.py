@@ -8,10 +8,11 @@ is a sum of independent Bernoullis, approximated as normal; an answer arriving i
 abandoned when the stock is exhausted then, i.e. finds nobody within the 2-second grace (PACING.md,
 "Per-tick decision"). Dial the most calls that keep expected abandons ≤ τ · expected answers.
 
-τ is set from the team size so that the worst hour, not only the average, stays under the ceiling,
-and an integral controller on the measured rolling abandonment corrects the model's bias. A guard on
-the trailing hour and the gate's `guaranteed_agent_only` flag fall back to progressive dialing; so does
-a cold start, until the estimators have seen enough calls to be trusted.
+τ is set from the team size so that the shift stays under the overall target, an integral controller
+on the measured abandonment corrects the model's bias, and the rolling-hour guard (`guard.py`) caps τ
+so that every hour ending in the coming minutes keeps room under the ceiling. No room, the gate's
+`guaranteed_agent_only` flag, or a cold start (too few dials seen to trust the answer mix) mean
+progressive dialing.
 """
 
 from __future__ import annotations
@@ -86,8 +87,10 @@ class PredictivePacer(LimitedPacer):
         self.hour = HourGuard(ceiling=ceiling, epsilon=hour_epsilon)
         self.shift = RollingAbandonment(keep_s=math.inf)
         self.feedback = DecayedAbandonment(memory_s=feedback_memory_s)
-        # Integral term: τ = target · exp(log_scale). It starts at the bias measured in simulation:
-        # each tick's forecast ignores the dials later ticks will add, so it under-counts by 2.5–3.5×.
+        # Integral term: τ = target · exp(log_scale), the model's bias learnt from the measured
+        # rate. It starts at the bias measured in simulation with half the later ticks' dials in
+        # the forecast (`future_dials`): the model then over-counts a little on good lists and
+        # under-counts on poor ones.
         self.log_scale = math.log(model_bias)
         # Dials per second lately: later ticks will keep dialling at about this rate, and their
         # answers compete for the same agents (ignoring them was most of the model's bias).
