@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dialer.clock import Clock
 from dialer.compliance.gate import BudgetLookup, CallGate, DialTarget
-from dialer.compliance.permit import PermitRejected
+from dialer.compliance.permit import DialPermit, PermitRejected
 from dialer.daemon.calls_view import CallsSeen, ClusterCalls, seen_by_tracker
 from dialer.daemon.hopper import next_candidates, park, release
 from dialer.db.models import Campaign
@@ -55,6 +55,7 @@ class CampaignRunner:
         self._tick_seconds = tick_seconds
         self._node = node
         self._queue: str | None = None
+        self._plan = RoutePlan.to_bot()
         self._pacer: Pacer | None = None
         self._mode: CampaignMode | None = None
         self._counters = Counters()
@@ -120,21 +121,29 @@ class CampaignRunner:
                           in_flight=len(local.ringing) + len(local.waiting) + local.bot_busy)
 
     async def dial(self, slots: int, report: TickReport) -> None:
-        """Place up to `slots` calls: hopper claim → gate → originate, one account at a time."""
+        """Place up to `slots` calls: hopper claim → gate → originate."""
+        await self.place(self.decide(slots, report), report)
+
+    def decide(self, slots: int, report: TickReport) -> list[DialPermit]:
+        """Up to `slots` gate permits (attempts written, calls followed), best accounts first.
+
+        Database work only, no await: a scaled-out node calls it while holding its Asterisk
+        server's lock, and releases the lock before the originates (docs/scale-out.md)."""
         if self._mode is None:
             with self._sessions() as session:
                 campaign = session.get(Campaign, self.campaign_id)
                 assert campaign is not None
                 self._mode = campaign.mode
         report.wanted += slots
-        plan = _route_plan(self._mode, self._queue)
+        self._plan = _route_plan(self._mode, self._queue)
         busy_debtors = {c.debtor_id for c in self._tracker.calls_of(self.campaign_id) if c.debtor_id is not None}
         with transaction(self._sessions) as session:
             candidates = next_candidates(session, self.campaign_id, limit=slots * 2, now=self._clock.now(),
                                          exclude_debtors=busy_debtors, node=self._node)
+        permits: list[DialPermit] = []
         try:
             for candidate in candidates:
-                if report.placed >= slots:
+                if len(permits) >= slots:
                     break
                 permit, earliest, why = None, None, ""
                 for contact_id in candidate.contact_ids:
@@ -155,13 +164,20 @@ class CampaignRunner:
                         park(session, candidate.account_id, earliest, now=self._clock.now(),
                              why=why or "no dialable number")
                     continue
+                # Followed from the decision on: Asterisk's first events can beat the originate reply.
                 self._tracker.track(permit.attempt_id, campaign_id=self.campaign_id, placed_at=permit.issued_at,
-                                    route=plan.route, debtor_id=candidate.debtor_id)
-                await self._originate(permit, plan)
-                report.placed += 1
+                                    route=self._plan.route, debtor_id=candidate.debtor_id)
+                permits.append(permit)
         finally:
             with transaction(self._sessions) as session:
                 release(session, [c.account_id for c in candidates], node=self._node)
+        return permits
+
+    async def place(self, permits: list[DialPermit], report: TickReport) -> None:
+        """Originate the calls `decide` allowed."""
+        for permit in permits:
+            await self._originate(permit, self._plan)
+            report.placed += 1
 
     async def _originate(self, permit, plan: RoutePlan) -> None:  # type: ignore[no-untyped-def]
         dial = self._dial_template.format(number=permit.e164) if self._dial_template else None
