@@ -48,3 +48,17 @@ def test_given_a_campaign_override_of_the_ceiling_when_checked_then_the_checker_
 def test_given_an_unknown_profile_then_the_error_names_the_choices() -> None:
     with pytest.raises(ValueError, match="cn, us, uk"):
         rules_for("fr")
+
+
+def test_given_the_cn_profile_when_blended_then_bot_answers_are_not_abandons() -> None:
+    from dialer.sim.runner import simulate
+    from dialer.sim.scenario import Mix, MixPoint, Scenario
+
+    tight = Scenario(name="tight", duration_s=1800.0, agents=3, bot_channels=5, calls_per_second=5.0,
+                     mix=(MixPoint(0.0, Mix(0.5)),), channel_limit=40)
+    us = simulate(tight, "power", seed=2, profile="us", pacer_params={"ratio": 3.0}).metrics()
+    assert us["profile"] == "us" and us["abandons"] > 0
+    cn = simulate(tight, "blended", seed=2, profile="cn").metrics()
+    assert cn["profile"] == "cn"
+    assert cn["abandons"] == cn["abandonment"]["silent_abandons"]   # only calls nobody took count
+    assert set(cn["diagnostics"]) == {"pacer_modes", "budget_spent_share", "dial_level"}
