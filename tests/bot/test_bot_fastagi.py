@@ -54,6 +54,7 @@ class FakeAsterisk:
         self._typed = ""
         self.played: list[str] = []       # texts of the prompt files streamed (see SilentWavEngine)
         self.sounds: tuple[str, Path] | None = None    # (Asterisk's sounds dir, the same on the host)
+        self.barge_in = ""
 
     def reply(self, command: str) -> str:
         self.commands.append(command)
@@ -67,6 +68,8 @@ class FakeAsterisk:
             self.variables[name] = value.strip('"')
             return "200 result=1"
         if verb == ["STREAM", "FILE"]:
+            if self.barge_in and len([c for c in self.commands if c.startswith("STREAM FILE")]) == 1:
+                return f"200 result={ord(self.barge_in)} endpos=4000"    # a key while the greeting plays
             if self.sounds is not None:
                 relative = command.split()[2].removeprefix(self.sounds[0]).lstrip("/")
                 self.played.append((self.sounds[1] / f"{relative}.wav").read_bytes()[4:].decode())
@@ -162,6 +165,17 @@ async def test_given_a_verified_debtor_in_hardship_then_the_hand_off_context_is_
     assert "hardship" in v["DIALER_CTX_INTENTS"].split(",") and v["DIALER_CTX_LANGUAGE"] == "en-US"
     assert v["DIALER_CTX_PROMISE"] == v["DIALER_CTX_PROMISE_AMOUNT"] == v["DIALER_CTX_PROMISE_DUE"] == ""
     assert v["DIALER_CTX_WILLINGNESS"] == "" or len(v["DIALER_CTX_WILLINGNESS"].split(".")[1]) == 2
+
+
+async def test_given_key_9_pressed_during_the_greeting_then_the_greeting_stops_and_the_key_answers_it(tmp_path):
+    asterisk = FakeAsterisk(keys=[])
+    asterisk.barge_in = "9"
+    outcomes, _ = await run_call(tmp_path, asterisk, [])
+    (_, record), = outcomes.records
+    assert record.opt_out and record.disposition == Disposition.OPTED_OUT
+    # The key cut the greeting and answered its question: no recording was started for it.
+    assert not any(c.startswith("RECORD FILE") for c in asterisk.commands)
+    assert any("will not call this number again" in text for text in asterisk.played)
 
 
 async def test_given_key_9_then_opt_out_is_recorded_and_the_confirmation_played(tmp_path):
