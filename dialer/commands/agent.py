@@ -154,7 +154,9 @@ def _ask(call):  # type: ignore[no-untyped-def]
 @click.pass_context
 @user_errors
 def next_(ctx: click.Context, name: str, campaign: str | None, as_json: bool) -> None:
-    """Preview: the next contact for the agent, held for them. Accept with `call --contact`, or `skip`."""
+    """Preview: the next contact for the agent, held for them. Accept with `call --contact`, or `skip`.
+
+    Example: dialer agent next ann --campaign preview-nov"""
     view = _ask(lambda: _api(ctx).next(name, campaign=campaign))
     if as_json:
         print_json(view)
@@ -178,7 +180,9 @@ def next_(ctx: click.Context, name: str, campaign: str | None, as_json: bool) ->
 @click.pass_context
 @user_errors
 def call(ctx: click.Context, name: str, contact_id: int | None, number: str | None, campaign: str | None) -> None:
-    """Call through the compliance gate: the agent's softphone rings first, then the contact."""
+    """Call through the compliance gate: the agent's softphone rings first, then the contact.
+
+    Examples: dialer agent call ann --contact 1234   |   dialer agent call ann --number +8613800138000"""
     if (contact_id is None) == (number is None):
         raise click.UsageError("give --contact ID or --number N")
     started = _ask(lambda: _api(ctx).call(name, contact_id=contact_id, number=number, campaign=campaign))
@@ -193,7 +197,10 @@ def call(ctx: click.Context, name: str, contact_id: int | None, number: str | No
 @click.pass_context
 @user_errors
 def skip(ctx: click.Context, name: str, account_id: int, why: str) -> None:
-    """Preview: pass on the held account (not proposed again for agents.skip_defer_minutes)."""
+    """Preview: pass on the held account (not proposed again for agents.skip_defer_minutes).
+
+    Example: dialer agent skip ann --account 77 --why "in hospital, per notes"
+    """
     _ask(lambda: _api(ctx).skip(name, account_id=account_id, why=why))
     click.echo(f"account {account_id} skipped")
 
@@ -204,7 +211,9 @@ def skip(ctx: click.Context, name: str, account_id: int, why: str) -> None:
 @click.pass_context
 @user_errors
 def screen(ctx: click.Context, name: str, as_json: bool) -> None:
-    """The screen-pop: the call the agent is on, the debtor, and the bot's hand-off context."""
+    """The screen-pop: the call the agent is on, the debtor, and the bot's hand-off context.
+
+    Example: dialer agent screen ann"""
     view = _ask(lambda: _api(ctx).screen(name))
     if as_json:
         print_json(view)

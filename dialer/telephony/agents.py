@@ -1,8 +1,8 @@
 """Queue members' states (free, ringing, in call, wrap-up, paused) from Asterisk's queue events.
 
 Pure: fed AMI event headers (`QueueMemberStatus`, `QueueMemberAdded/Removed/Pause`,
-`AgentCalled`, `AgentConnect`, `AgentComplete`, `AgentRingNoAnswer`) with the instant they
-arrived; `snapshot(now)` gives what the pacer needs: who is free, who is busy and for how long.
+`AgentCalled`, `AgentConnect`, `AgentComplete`, `AgentRingNoAnswer`, `QueueCallerLeave/Abandon`)
+with the instant they arrived; `snapshot(now)` gives what the pacer needs: who is free, who is busy and for how long.
 
 Asterisk device states in `Status` (include/asterisk/devicestate.h): 0 unknown, 1 not in use,
 2 in use, 3 busy, 4 invalid, 5 unavailable, 6 ringing, 7 ring+in use, 8 on hold.
@@ -87,7 +87,8 @@ class AgentSnapshot:
 
 @dataclass
 class AgentBoard:
-    """Members by (queue, interface). One board per Asterisk; AMI only (ARI has no queue events)."""
+    """Members by (queue, interface). One board per Asterisk, fed from AMI whichever adapter places the
+    calls: ARI has no queue events, so the ARI back end keeps one through `agent_feed.AmiAgentFeed`."""
 
     members: dict[tuple[str, str], QueueMember] = field(default_factory=dict)
 
