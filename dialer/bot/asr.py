@@ -30,8 +30,9 @@ MODEL_RATE = 16000
 
 
 def trim_to_speech(samples: np.ndarray) -> np.ndarray:
-    """Cut the silence around the utterance (0.2 s kept before, 0.3 s after). RECORD FILE keeps the
-    2 s of silence that ended the turn; decoding it with a grammar cost 3-7x the time here."""
+    """Cut the silence around the utterance (0.2 s kept before, 0.3 s after). RECORD FILE keeps up to
+    s-1 seconds of the silence that ended the turn, and a recording may start with the caller's pause
+    before speaking: decoding that silence with a grammar cost 3-7x the time here."""
     frames = len(samples) // FRAME
     if frames == 0:
         return samples
