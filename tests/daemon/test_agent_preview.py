@@ -32,6 +32,7 @@ from dialer.db.models import Account, Agent, Attempt, Campaign, Queue
 from dialer.db.session import make_engine, make_sessionmaker, transaction
 from dialer.domain import AttemptState, CampaignMode, CampaignState, Outcome
 from dialer.telephony.agent_feed import AmiAgentFeed
+from dialer.telephony.ami import AmiTelephony
 from dialer.telephony.ari import AriTelephony
 from tests.daemon.campaign_setup import zone_at_local_hour
 from tests.fixtures.asterisk import AsteriskInstance, Sipp
@@ -47,7 +48,7 @@ PERSON, BUSY, NIGHT = "+8613700000010", "+8613700000025", "+8613700000030"   # d
 @dataclass
 class Desk:
     sessions: sessionmaker[Session]
-    telephony: AriTelephony
+    telephony: AriTelephony | AmiTelephony
     api: AgentApiClient
     port: int
     accounts: dict[str, int]
@@ -76,8 +77,10 @@ def make_preview_campaign(sessions: sessionmaker[Session]) -> tuple[dict[str, in
     return accounts, contacts
 
 
-@pytest.fixture
-async def desk(asterisk: AsteriskInstance, sipp: Sipp, postgres_url: str, tmp_path: Path) -> AsyncIterator[Desk]:
+@pytest.fixture(params=["ari", "ami"])
+async def desk(request: pytest.FixtureRequest, asterisk: AsteriskInstance, sipp: Sipp, postgres_url: str,
+               tmp_path: Path) -> AsyncIterator[Desk]:
+    """`dialer run` with the agents' API, once over ARI (+ the AMI agent feed), once over AMI."""
     engine = make_engine(postgres_url)
     sessions = make_sessionmaker(engine)
     accounts, contacts = make_preview_campaign(sessions)
@@ -86,8 +89,12 @@ async def desk(asterisk: AsteriskInstance, sipp: Sipp, postgres_url: str, tmp_pa
                          register_port=asterisk.carrier_port + 29, talk_ms=8000)
     clock, authority = SystemClock(), PermitAuthority()
     book = ProfileBook(load_profiles())
-    telephony = AriTelephony(settings=asterisk.ari, authority=authority, clock=clock,
-                             agent_feed=AmiAgentFeed(settings=asterisk.ami, clock=clock))
+    telephony: AriTelephony | AmiTelephony
+    if request.param == "ari":
+        telephony = AriTelephony(settings=asterisk.ari, authority=authority, clock=clock,
+                                 agent_feed=AmiAgentFeed(settings=asterisk.ami, clock=clock))
+    else:
+        telephony = AmiTelephony(settings=asterisk.ami, authority=authority, clock=clock)
     gate = CallGate(sessions=sessions, profile_for=book.for_campaign, authority=authority, clock=clock, node="desk")
     daemon = Daemon(sessions=sessions, gate=gate, telephony=telephony, clock=clock, node="desk",
                     dial_template="Local/{number}@demo-carrier", tick_seconds=0.25, grace_seconds=20,
