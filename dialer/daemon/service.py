@@ -37,12 +37,13 @@ from dialer.daemon.cluster import Cluster
 from dialer.daemon.runner import CampaignRunner, TickReport
 from dialer.daemon.durable import DurableJournal, database_unreachable
 from dialer.daemon.journal import AttemptJournal
+from dialer.daemon.recordings import RecordingAudit
 from dialer.db.models import Attempt, Campaign
 from dialer.db.session import transaction
 from dialer.domain import AttemptState, CampaignState, Outcome
 from dialer.metrics import DialerMetrics, MetricsServer
 from dialer.telephony.agents import AgentSnapshot
-from dialer.telephony.interface import AsteriskError, CallEvent, Telephony
+from dialer.telephony.interface import AsteriskError, CallEvent, CallEventKind, Telephony
 from dialer.telephony.tracker import CallTracker
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,7 @@ class Daemon:
                  agents: Callable[[], AgentSnapshot | None] | None = None,
                  abandonment_budget: BudgetLookup | None = None, scheduler: AsyncIOScheduler | None = None,
                  metrics: DialerMetrics | None = None, metrics_address: tuple[str, int] | None = None,
-                 cluster: Cluster | None = None) -> None:
+                 cluster: Cluster | None = None, recordings_dir: Path | None = None) -> None:
         self._sessions = sessions
         self._gate = gate
         self._telephony = telephony
@@ -99,6 +100,9 @@ class Daemon:
         # Attempt writes wait out a database outage and land in order when it is back (durable.py).
         self._journal = DurableJournal(AttemptJournal(sessions=sessions, node=node))
         self._tracker = CallTracker(journal=self._journal, on_ended=self._on_ended)
+        # Recordings checked on disk after each call: MixMonitor fails silently on a full disk.
+        self._recordings = RecordingAudit(sessions=sessions, directory=recordings_dir, node=node,
+                                          registry=self._metrics.registry)
         self._last_activity = time.monotonic()
         self._reports: list[TickReport] = []
         self._services: list[DaemonService] = []
@@ -197,6 +201,7 @@ class Daemon:
                     self._reconcile_needed.clear()
                     await self._reconcile()
                 await self._tick_all()
+                self._recordings.check_due()
             except Exception as exc:
                 if not database_unreachable(exc):
                     raise
@@ -286,22 +291,41 @@ class Daemon:
             return list(session.scalars(query.order_by(Campaign.id)))
 
     def _idle_long_enough(self) -> bool:
-        if self._journal.waiting():
-            return False   # outcomes not yet written while the database was away: not idle
+        if self._journal.waiting() or self._recordings.waiting():
+            return False   # outcomes not yet written, or recordings not yet checked: not idle
         return self._exit_when_idle is not None and time.monotonic() - self._last_activity >= self._exit_when_idle
 
     async def _consume_events(self) -> None:
         while True:
             event = await self._events.get()
             try:
+                self._recover_lost_answer(event)
                 self._tracker.on_event(event)
             except Exception:  # one bad event must not stop call tracking for every other call
                 log.exception("failed to record %s", event)
+
+    def _recover_lost_answer(self, event: CallEvent, *, answered: bool = False) -> None:
+        """AMD, routing and agent events come only from the answered side of the dialplan
+        ([dialer-answered]); one arriving for a call still ringing (or a live call Asterisk lists as
+        Up at reconciliation) means its ANSWERED event was lost while the ARI/AMI link was down.
+        Replay the answer first: a person who picked up must not be recorded as "no answer", which
+        would also hide an abandoned call from the abandonment rate. The answer time is when we
+        learned of it (a little late: the abandonment clock errs long, not short)."""
+        call = self._tracker.get(event.attempt_id)
+        if call is None or call.lifecycle.state not in (AttemptState.DECIDED, AttemptState.ORIGINATING,
+                                                         AttemptState.RINGING):
+            return
+        if answered or event.kind in (CallEventKind.AMD, CallEventKind.ROUTED, CallEventKind.CONNECTED):
+            log.warning("attempt %s: answer event lost while the link was down; recovered from %s",
+                        event.attempt_id, "Asterisk's channel state" if answered else event.kind.value)
+            self._tracker.on_event(CallEvent(attempt_id=event.attempt_id, kind=CallEventKind.ANSWERED, at=event.at,
+                                             channel_id=event.channel_id))
 
     def _on_ended(self, attempt_id: int, campaign_id: int, outcome: Outcome) -> None:
         self._metrics.observe_outcome(self._campaign_names.get(campaign_id, str(campaign_id)), outcome)
         self.summary.ended += 1
         self.summary.outcomes[outcome.value] = self.summary.outcomes.get(outcome.value, 0) + 1
+        self._recordings.call_ended(attempt_id)
         now = self._clock.now()
 
         def reschedule() -> None:
@@ -361,6 +385,11 @@ class Daemon:
                 # A lost call is retried like a failed one, after the rule's delay, never at once.
                 schedule_next(session, attempt_id, now=now)
                 self.summary.reconciled += 1
+        # After the transaction: the tracker writes through its own (SQLite allows one writer).
+        for call in live.values():
+            if call.answered:
+                self._recover_lost_answer(CallEvent(attempt_id=call.attempt_id, kind=CallEventKind.ANSWERED,
+                                                    at=now, channel_id=call.channel_id), answered=True)
 
     def _agent_rows(self) -> list[dict[str, object]]:
         snapshot = self._agents()
@@ -377,6 +406,7 @@ class Daemon:
                           "reconnects": health.reconnects},
             "in_flight": self._tracker.in_flight(), "summary": asdict(self.summary),
             "database": {"unwritten": self._journal.waiting(), "write_failures": self._journal.failures},
+            "recordings": {"failures": self._recordings.failures},
             "agents": self._agent_rows(),
             "campaigns": [asdict(r) for r in self._reports],
         }

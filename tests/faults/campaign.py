@@ -24,14 +24,15 @@ DIAL = "Local/{number}@demo-carrier"
 
 
 def build_daemon(sessions: sessionmaker[Session], ari: AriSettings, tmp_path: Path, *,
-                 node: str = "faults", dial: str = DIAL, exit_when_idle_s: float = 3) -> Daemon:
+                 node: str = "faults", dial: str = DIAL, exit_when_idle_s: float = 3,
+                 recordings_dir: Path | None = None) -> Daemon:
     clock, authority = SystemClock(), PermitAuthority()
     book = ProfileBook(load_profiles())
     gate = CallGate(sessions=sessions, profile_for=book.for_campaign, authority=authority, clock=clock, node=node)
     telephony = AriTelephony(settings=ari, authority=authority, clock=clock)
     return Daemon(sessions=sessions, gate=gate, telephony=telephony, clock=clock, node=node, dial_template=dial,
                   tick_seconds=0.25, grace_seconds=30, status_file=tmp_path / f"{node}-status.json",
-                  exit_when_idle_s=exit_when_idle_s)
+                  exit_when_idle_s=exit_when_idle_s, recordings_dir=recordings_dir)
 
 
 def assert_campaign_intact(sessions: sessionmaker[Session], campaign_id: int, numbers: dict[str, int]) -> list:

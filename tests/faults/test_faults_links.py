@@ -43,7 +43,7 @@ async def test_given_the_ari_link_is_cut_mid_campaign_when_asterisk_stays_up_the
                                                  name="ari-cut")
     async with CuttableProxy(int(asterisk.env["DIALER_ARI_PORT"])) as proxy:
         ari = replace(asterisk.ari, url=f"http://127.0.0.1:{proxy.port}/ari")
-        daemon = build_daemon(sqlite_sessions, ari, tmp_path)
+        daemon = build_daemon(sqlite_sessions, ari, tmp_path, recordings_dir=asterisk.recording_dir)
         run = asyncio.create_task(daemon.run())
         try:
             while daemon.summary.placed < 10:
@@ -60,12 +60,19 @@ async def test_given_the_ari_link_is_cut_mid_campaign_when_asterisk_stays_up_the
     assert summary.placed == len(numbers)
     status = json.loads((tmp_path / "faults-status.json").read_text())
     assert status["telephony"]["reconnects"] >= 1
-    # Asterisk never lost a call: the calls up during the cut end as their far ends behaved
-    # (followed through reconciliation and the new WebSocket), none is closed as "lost".
+    assert status["recordings"]["failures"] == 0        # the recording check raises no false alarm
+    # A cut can catch an originate request in flight: whether Asterisk got it the dialler cannot
+    # know, so reconciliation closes that attempt as failed (it counts towards the caps and is not
+    # redialled now). At most one per cut: the daemon sends one originate at a time.
     lost = [r for r in rows if r.hangup_cause_text and r.hangup_cause_text.startswith("lost")]
-    assert lost == []
-    busy = [r for r in rows if EXPECTED[numbers[r.e164]] is Outcome.BUSY]
-    assert busy and all(r.outcome is Outcome.BUSY for r in busy)
+    assert len(lost) <= proxy.cuts and all(r.outcome is Outcome.FAILED for r in lost)
+    # Every other call, those up during the cuts included, ended as its far end behaved (followed
+    # through reconciliation and the new WebSocket). AMD on a loaded machine may hear a person in
+    # a greeting: a machine may end answered (abandoned), never anything else.
+    tolerated = {Outcome.MACHINE: {Outcome.MACHINE, Outcome.ABANDONED}}
+    wrong = {r.e164: (r.outcome, EXPECTED[numbers[r.e164]]) for r in rows if r not in lost
+             and r.outcome not in tolerated.get(EXPECTED[numbers[r.e164]], {EXPECTED[numbers[r.e164]]})}
+    assert wrong == {}
 
 
 def _restart_postgres_slowly(data_dir: Path, bin_dir: Path, log_file: Path, down_s: float) -> None:
