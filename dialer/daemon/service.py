@@ -278,9 +278,11 @@ class Daemon:
             report.owner = cluster.owner_of(campaign_id)
         slots = cluster.claim(campaign_id)
         if slots > 0 and may_dial:
+            # Decisions under the server's lock (they are what the next node counts), originates
+            # after it: the lock is held for milliseconds of database work, not for Asterisk's replies.
             async with cluster.server_room(wait_s=self._tick / 2) as room:
-                if room > 0:
-                    await runner.dial(min(slots, room), report)
+                permits = runner.decide(min(slots, room), report) if room > 0 else []
+            await runner.place(permits, report)
         return report
 
     def _campaign_ids(self) -> list[int]:
