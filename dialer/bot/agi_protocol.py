@@ -81,6 +81,14 @@ def parse_reply(line: bytes) -> dict[str, Any]:
         return {"error": "AGIUnknownError", "msg": text[:200]}
 
 
+class AgiRequest(Request):
+    """panoramisk's request, reading replies with `parse_reply` (garbage is an error dict, EOF a
+    hang-up) instead of raising from `int('')` deep in panoramisk."""
+
+    async def _read_result(self) -> dict[str, Any]:
+        return parse_reply(await self.reader.readline())
+
+
 def connection_handler(app: Application) -> Callable[[asyncio.StreamReader, asyncio.StreamWriter],
                                                       Awaitable[None]]:
     """An `asyncio.start_server` callback that routes to `app`'s routes like panoramisk's own
@@ -100,8 +108,8 @@ def connection_handler(app: Application) -> Callable[[asyncio.StreamReader, asyn
                 log.error("FastAGI: no route for %r (from %r)", script, peer)
                 return
             try:
-                await route(Request(app=app, headers=headers, reader=reader, writer=writer,
-                                    encoding=app.default_encoding))
+                await route(AgiRequest(app=app, headers=headers, reader=reader, writer=writer,
+                                       encoding=app.default_encoding))
             except Exception:   # one broken call must not take the server down; CancelledError passes
                 log.exception("FastAGI route %r failed", script)
         finally:

@@ -104,3 +104,39 @@ async def _served_calls(garbage: bytes, close_early: bool) -> list[str]:
 def test_given_a_garbage_connection_then_the_next_call_is_still_served(garbage: bytes, close_early: bool) -> None:
     seen = asyncio.run(asyncio.wait_for(_served_calls(garbage, close_early), 20))
     assert seen == ["('1', '42')"]
+
+
+async def _reply_seen_by_the_bot(reply_line: bytes) -> object:
+    """A well-formed call whose first reply is `reply_line`: what the route's send_command returns."""
+    seen: list[object] = []
+
+    async def route(request):  # type: ignore[no-untyped-def]
+        try:
+            seen.append(await request.send_command("GET VARIABLE DIALER_ATTEMPT_ID"))
+        except Exception as exc:   # what the fuzz looks for: nothing may escape as an exception
+            seen.append(exc)
+
+    app = Application()
+    app.add_route("bot", route)
+    server = await asyncio.start_server(connection_handler(app), "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"agi_network_script: bot\n\n")
+        await reader.readline()
+        writer.write(reply_line + b"\n")
+        await writer.drain()
+        await asyncio.wait_for(reader.read(), 5)
+        writer.close()
+    finally:
+        server.close()
+        await server.wait_closed()
+    return seen[0]
+
+
+@settings(max_examples=150, deadline=None)
+# 100 (Trying) and 520 (usage follows) announce more lines; one garbage line is the whole reply here.
+@given(line=agi_line.filter(lambda b: b"\n" not in b and not b.startswith((b"100", b"520"))))
+def test_given_any_reply_to_a_command_then_the_bot_gets_a_result_or_an_agi_error(line: bytes) -> None:
+    reply = asyncio.run(asyncio.wait_for(_reply_seen_by_the_bot(line), 20))
+    assert isinstance(reply, dict) and ("result" in reply or "error" in reply), reply
