@@ -33,6 +33,7 @@ from dialer.bot.agi_dialog import AudioPaths
 from dialer.bot.asr import AsrEngine, EnginesByLanguage, NoSpeechEngine, PocketsphinxEngine
 from dialer.bot.demo_store import JsonFileCallContexts, JsonLinesOutcomes
 from dialer.bot.fastagi import BotService, ScriptLibrary
+from dialer.bot.prompt_prep import PromptPreparer
 from dialer.bot.tts import EspeakEngine, PromptCache
 
 
@@ -63,7 +64,8 @@ def build_service(env: dict[str, str]) -> BotService:
         contexts=JsonFileCallContexts(Path(env["DIALER_BOT_CONTEXTS"])),
         outcomes=JsonLinesOutcomes(Path(env.get("DIALER_BOT_OUTCOMES", "var/bot-outcomes.jsonl"))),
         scripts=ScriptLibrary(), prompts=PromptCache(EspeakEngine(), audio_dir / "tts"), asr=asr,
-        paths=AudioPaths(audio_dir, env.get("DIALER_BOT_ASTERISK_AUDIO_DIR", str(audio_dir))))
+        paths=AudioPaths(audio_dir, env.get("DIALER_BOT_ASTERISK_AUDIO_DIR", str(audio_dir))),
+        preparer=PromptPreparer(workers=1))
 
 
 def settings_from(argv: list[str], environ: dict[str, str]) -> dict[str, str]:
@@ -88,7 +90,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     agi = AGI()
     service = build_service(env)
-    asyncio.run(service.run_call(pyst2_sender(agi)))
+    try:
+        asyncio.run(service.run_call(pyst2_sender(agi)))
+    finally:
+        if service.preparer is not None:
+            service.preparer.close()
     return 0
 
 

@@ -37,6 +37,7 @@ from dialer.bot.asr_pool import RecognizerPool
 from dialer.bot.context import CallContext
 from dialer.bot.demo_store import InMemoryCallContexts
 from dialer.bot.fastagi import BotService, ScriptLibrary, serve
+from dialer.bot.prompt_prep import PromptPreparer
 from dialer.bot.record import CallRecord
 from dialer.bot.script_walk import example_context
 from dialer.bot.tts import EspeakEngine, PromptCache
@@ -65,7 +66,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def run(harness: BotHarness, calls: int, regime: str, cache_dir: Path,
-              asr: RecognizerPool) -> dict[str, object]:
+              asr: RecognizerPool, preparer: PromptPreparer) -> dict[str, object]:
     contexts = InMemoryCallContexts()
     attempt_ids = [str(next(_ids)) for _ in range(calls)]
     base = example_context("en-US", date.today())
@@ -79,7 +80,8 @@ async def run(harness: BotHarness, calls: int, regime: str, cache_dir: Path,
     timer = TurnTimer()
     service = BotService(contexts=contexts, outcomes=sink, scripts=ScriptLibrary(),
                          prompts=PromptCache(EspeakEngine(), cache_dir), asr=asr,
-                         paths=AudioPaths(harness.audio_host_dir, harness.audio_asterisk_dir), timer=timer)
+                         paths=AudioPaths(harness.audio_host_dir, harness.audio_asterisk_dir), timer=timer,
+                         preparer=preparer)
     stop = asyncio.Event()
     ready: asyncio.Future[int] = asyncio.get_running_loop().create_future()
     started = time.perf_counter()
@@ -148,20 +150,22 @@ async def main_async(call_counts: list[int]) -> list[dict[str, object]]:
     harness = BotHarness.start()
     rows = []
     asr = RecognizerPool().start()     # as `dialer agi-server` does at start-up
+    preparer = PromptPreparer()
     try:
         harness.install()
         stamp = int(time.time())
         for calls in call_counts:
             dynamic_dir = harness.audio_host_dir / f"bench-{stamp}-{calls}"
-            rows.append(await run(harness, calls, "dynamic", dynamic_dir, asr))
+            rows.append(await run(harness, calls, "dynamic", dynamic_dir, asr, preparer))
             # Same texts again (same names/amounts are regenerated identically only in the cached
             # regime, which uses the base context for every call): warm the cache with one call first.
             cached_dir = harness.audio_host_dir / f"bench-{stamp}-cached"
             if calls == call_counts[0]:
-                await run(harness, 1, "cached", cached_dir, asr)
-            rows.append(await run(harness, calls, "cached", cached_dir, asr))
+                await run(harness, 1, "cached", cached_dir, asr, preparer)
+            rows.append(await run(harness, calls, "cached", cached_dir, asr, preparer))
             print(render(rows), flush=True)
     finally:
+        preparer.close()
         asr.close()
         harness.stop()
     return rows

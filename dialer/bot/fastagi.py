@@ -23,7 +23,7 @@ from dialer.bot.agi_dialog import AgiDialogRunner, AudioPaths, ChannelHungUp, Tu
 from dialer.bot.asr import AsrEngine
 from dialer.bot.context import CallContextProvider, OutcomeSink
 from dialer.bot.engine import DialogSession
-from dialer.bot.prompt_prep import prepare_call
+from dialer.bot.prompt_prep import PromptPreparer
 from dialer.bot.script import Script, load_script, shipped_script_path
 from dialer.bot.tts import PromptCache, TtsError, Voice, find_voice, voice_for_attempt
 
@@ -60,7 +60,8 @@ class BotService:
     paths: AudioPaths
     timer: TurnTimer = field(default_factory=TurnTimer)
     transfer_in_agi: bool = False
-    prepare_prompts: bool = True     # synthesise each call's debtor-specific prompts at its start
+    # Synthesises each call's debtor-specific prompts at its start (None: on the turns that play them).
+    preparer: PromptPreparer | None = None
 
     async def handle(self, request: Request) -> None:
         async def send(command: str) -> dict[str, Any]:
@@ -93,9 +94,8 @@ class BotService:
         # the greeting plays, not on the caller's turns. The thread stops between prompts when the
         # call ends, and is awaited so no synthesis outlives its call.
         stop_preparing = threading.Event()
-        preparing = (asyncio.ensure_future(asyncio.to_thread(prepare_call, self.prompts, script, context, voice,
-                                                             stop_preparing))
-                     if self.prepare_prompts else None)
+        preparing = (asyncio.ensure_future(self.preparer.prepare(self.prompts, script, context, voice, stop_preparing))
+                     if self.preparer is not None else None)
         try:
             record = await runner.run(DialogSession(script, context))
         finally:

@@ -13,7 +13,10 @@ shared by every call of a script: `warm_static` runs once at server start.
 
 from __future__ import annotations
 
+import asyncio
+import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from dialer.bot.context import CallContext
 from dialer.bot.script import Script
@@ -29,7 +32,8 @@ def _rendered(script: Script, context: CallContext, *, static: bool) -> list[str
     values = context.spoken_variables()
     values["check_name"] = script.checks.get(context.verification_kind, "")
     texts: list[str] = []
-    for prompt_id in _in_script_order(script):
+    order = _in_script_order(script, context) if not static else _in_script_order(script) + list(script.prompts)
+    for prompt_id in dict.fromkeys(order):
         used = script.prompt_variables(prompt_id)
         if used & TURN_VARIABLES or (used <= CAMPAIGN_VARIABLES) != static:
             continue
@@ -39,8 +43,11 @@ def _rendered(script: Script, context: CallContext, *, static: bool) -> list[str
     return texts
 
 
-def _in_script_order(script: Script) -> list[str]:
-    """Prompt ids in the order a call meets them (breadth-first from the start), then the rest."""
+def _in_script_order(script: Script, context: CallContext | None = None) -> list[str]:
+    """Prompt ids in the order a call meets them (breadth-first from the start). With a context,
+    branches on the call's stage and reward offer take only its case: the prompts of the other
+    stages would be synthesised for nothing (under 50 simultaneous call starts that waste competed
+    with recognition for the cores)."""
     order: list[str] = []
     seen: set[str] = set()
     queue = [script.start]
@@ -51,8 +58,13 @@ def _in_script_order(script: Script) -> list[str]:
         seen.add(name)
         node = script.nodes[name]
         order += [p for p in node.say if p not in order]
-        queue += script.successors(node)
-    return order + [p for p in script.prompts if p not in order]
+        if context is not None and node.branch == "stage":
+            queue.append(node.cases[context.stage])
+        elif context is not None and node.branch == "reward_offer":
+            queue.append(node.cases["yes" if context.reward_offer else "no"])
+        else:
+            queue += script.successors(node)
+    return order
 
 
 def call_prompt_texts(script: Script, context: CallContext) -> list[str]:
@@ -87,3 +99,32 @@ def warm_static(prompts: PromptCache, script: Script, context: CallContext, voic
                 prompts.path_for(text, voice)
                 made += 1
     return made
+
+
+def _lower_priority() -> None:
+    # Linux applies nice per thread (and the espeak-ng/sox children inherit it): preparation yields
+    # the cores to what a caller is waiting for now (recognition, a reply synthesised on the turn).
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), PREPARATION_NICENESS)
+    except (AttributeError, OSError):   # pragma: no cover - not Linux, or not permitted
+        pass
+
+
+PREPARATION_NICENESS = 10
+
+
+class PromptPreparer:
+    """Runs `prepare_call` for calls on a few low-priority threads of its own (at most one per
+    core, so 50 call starts do not start 50 espeak-ng at once). Owned by the server: `close()`."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        self._threads = ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1,
+                                           thread_name_prefix="prompt-prep", initializer=_lower_priority)
+
+    async def prepare(self, prompts: PromptCache, script: Script, context: CallContext, voice: Voice,
+                      stop: threading.Event) -> int:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._threads, prepare_call, prompts, script, context, voice, stop)
+
+    def close(self) -> None:
+        self._threads.shutdown(wait=True, cancel_futures=True)

@@ -14,6 +14,7 @@ from dialer.bot.asr_pool import RecognizerPool
 from dialer.bot.context import CallContextProvider, OutcomeSink
 from dialer.bot.demo_store import JsonFileCallContexts, JsonLinesOutcomes
 from dialer.bot.fastagi import BotService, ScriptLibrary, serve
+from dialer.bot.prompt_prep import PromptPreparer
 from dialer.bot.tts import EspeakEngine, PromptCache
 from dialer.botdb import DbCallContextProvider, DbOutcomeSink
 from dialer.commands.common import open_app, user_errors
@@ -70,13 +71,15 @@ def _serve(contexts: CallContextProvider, outcomes: OutcomeSink, host: str, port
     if zh_asr == "whisper" and not no_asr:
         from dialer.bot.asr_whisper import WhisperEngine
         asr = EnginesByLanguage([asr, WhisperEngine(audio_dir / "whisper-model")])
+    preparer = PromptPreparer()
     service = BotService(contexts=contexts, outcomes=outcomes,
                          scripts=ScriptLibrary(list(scripts_dir)),
                          prompts=PromptCache(EspeakEngine(), audio_dir / "tts"), asr=asr,
-                         paths=AudioPaths(audio_dir, asterisk_audio_dir or str(audio_dir)))
+                         paths=AudioPaths(audio_dir, asterisk_audio_dir or str(audio_dir)), preparer=preparer)
     try:
         asyncio.run(_run(service, host, port))
     finally:
+        preparer.close()
         if pool is not None:
             pool.close()
 

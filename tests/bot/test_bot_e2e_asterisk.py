@@ -16,6 +16,7 @@ from dialer.bot.agi_dialog import AudioPaths
 from dialer.bot.asr_pool import RecognizerPool
 from dialer.bot.demo_store import InMemoryCallContexts, InMemoryOutcomes
 from dialer.bot.fastagi import BotService, ScriptLibrary, serve
+from dialer.bot.prompt_prep import PromptPreparer
 from dialer.bot.record import Disposition
 from dialer.bot.script_walk import example_context
 from dialer.bot.tts import EspeakEngine, PromptCache, Voice
@@ -85,7 +86,9 @@ async def bot_call(harness: BotHarness, recognizer, behaviour: str, **context_ch
     cache_dir = harness.audio_host_dir / f"tts-{attempt_id}"
     service = ListenedBotService(contexts=contexts, outcomes=outcomes, scripts=ScriptLibrary(),
                                  prompts=PromptCache(spoken, cache_dir), asr=recognizer,
-                                 paths=AudioPaths(harness.audio_host_dir, harness.audio_asterisk_dir))
+                                 paths=AudioPaths(harness.audio_host_dir, harness.audio_asterisk_dir),
+                                 preparer=preparer)
+    preparer = PromptPreparer(workers=1)
     stop = asyncio.Event()
     ready: asyncio.Future[int] = asyncio.get_running_loop().create_future()
     async with asyncio.TaskGroup() as group:
@@ -96,6 +99,7 @@ async def bot_call(harness: BotHarness, recognizer, behaviour: str, **context_ch
             await asyncio.wait_for(outcomes.arrived.wait(), timeout=120)
         finally:
             stop.set()
+    preparer.close()
     (_, record), = outcomes.records
     return record, service.played(spoken)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from dialer.bot.agi_dialog import AudioPaths
 from dialer.bot.demo_store import InMemoryCallContexts, InMemoryOutcomes
 from dialer.bot.fastagi import BotService, ScriptLibrary, serve
+from dialer.bot.prompt_prep import PromptPreparer
 from dialer.bot.record import Disposition
 from dialer.bot.script_walk import example_context
 from dialer.bot.tts import PromptCache, Voice
@@ -114,9 +115,10 @@ async def run_call(tmp_path: Path, asterisk: FakeAsterisk, utterances: list[str]
     outcomes = InMemoryOutcomes()
     tts = SilentWavEngine()
     asterisk.sounds = ("/var/lib/asterisk/sounds/dialer", tmp_path)
+    preparer = PromptPreparer(workers=1)
     service = BotService(contexts=contexts, outcomes=outcomes, scripts=ScriptLibrary(),
                          prompts=PromptCache(tts, tmp_path / "tts"), asr=ScriptedAsr(utterances),
-                         paths=AudioPaths(tmp_path, "/var/lib/asterisk/sounds/dialer"))
+                         paths=AudioPaths(tmp_path, "/var/lib/asterisk/sounds/dialer"), preparer=preparer)
     stop = asyncio.Event()
     ready: asyncio.Future[int] = asyncio.get_running_loop().create_future()
     async with asyncio.TaskGroup() as group:
@@ -125,6 +127,7 @@ async def run_call(tmp_path: Path, asterisk: FakeAsterisk, utterances: list[str]
         await asyncio.wait_for(asterisk.call(port), timeout=10)
         await asyncio.wait_for(outcomes.arrived.wait(), timeout=10)
         stop.set()
+    preparer.close()
     return outcomes, tts
 
 

@@ -61,6 +61,39 @@ def test_given_a_call_prepared_at_its_start_then_every_prompt_it_plays_with_the_
             assert cache.is_cached(say.text, voice), f"{say.prompt_id} not prepared: {say.text}"
 
 
+def test_given_a_reminder_stage_call_then_the_prompts_of_the_other_stages_are_not_prepared():
+    script = load_script(shipped_script_path("collection", "en-US"))
+    reminder = replace(example_context("en-US", TODAY), dpd=2)
+    texts = " ".join(call_prompt_texts(script, reminder))
+    assert "friendly reminder" in texts
+    assert "is now overdue" not in texts and "credit" not in texts.lower()
+
+
+async def test_given_the_preparer_then_it_prepares_on_its_own_low_priority_threads(tmp_path):
+    import os
+    import threading
+
+    from dialer.bot.prompt_prep import PREPARATION_NICENESS, PromptPreparer
+
+    seen = []
+
+    class NiceRecordingEngine(CountingEngine):
+        def synthesize(self, text, voice, out_wav):
+            seen.append((threading.current_thread().name, os.getpriority(os.PRIO_PROCESS, threading.get_native_id())))
+            super().synthesize(text, voice, out_wav)
+
+    script = load_script(shipped_script_path("collection", "en-US"))
+    context = example_context("en-US", TODAY)
+    preparer = PromptPreparer(workers=1)
+    try:
+        made = await preparer.prepare(PromptCache(NiceRecordingEngine(), tmp_path), script, context,
+                                      DEFAULT_VOICES["en-US"][0], threading.Event())
+    finally:
+        preparer.close()
+    assert made == len(call_prompt_texts(script, context)) == len(seen)
+    assert all(name.startswith("prompt-prep") and nice >= PREPARATION_NICENESS for name, nice in seen)
+
+
 def test_given_a_stopped_call_then_preparation_synthesises_nothing_more(tmp_path):
     import threading
 
