@@ -97,7 +97,9 @@ def test_given_the_daemon_is_killed_mid_campaign_when_restarted_then_no_attempt_
     sessions = make_sessionmaker(engine)
     _, numbers = make_far_end_campaign(sessions, accounts=40, zone=zone_at_local_hour(range(9, 20)))
     env = {**os.environ, **asterisk.exports, "DIALER_DATABASE_URL": url, "DIALER_DATA_DIR": str(tmp_path),
-           "DIALER_TELEPHONY_DIAL": DIAL, "DIALER_PACER_TICK_SECONDS": "0.25", "DIALER_DAEMON_NODE": "killed"}
+           "DIALER_TELEPHONY_DIAL": DIAL, "DIALER_PACER_TICK_SECONDS": "0.25", "DIALER_DAEMON_NODE": "killed",
+           # No metrics endpoint: the default port may be taken by another dialer on this machine.
+           "DIALER_METRICS_PORT": "0"}
     cli = [sys.executable, "-c", "from cli import main; main()", "run", "--exit-when-idle", "3"]
     first = subprocess.Popen(cli, env=env, cwd=Path(__file__).resolve().parents[2],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
