@@ -30,8 +30,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, Update, func, select, update
 from sqlalchemy.orm import Session
 
 from dialer.compliance.profiles import PolicyProfile
@@ -144,6 +145,7 @@ def _recordings(session: Session, debtor_ids: list[int], directory: Path, report
     files: list[Path] = []
     cleared: list[int] = []
     for attempt_id, name in rows:
+        name = str(name)
         path = (root / name).resolve()
         # The path came from a channel variable: never follow it outside the recordings directory.
         if not path.is_relative_to(root):
@@ -155,33 +157,32 @@ def _recordings(session: Session, debtor_ids: list[int], directory: Path, report
         report.recordings_deleted = sum(1 for f in files if f.exists())
         report.recordings_missing = len(files) - report.recordings_deleted
         return []
-    session.execute(update(Attempt).where(Attempt.id.in_(cleared))
-                    .values(recording_path=None).execution_options(synchronize_session=False))
+    _updated(session, update(Attempt).where(Attempt.id.in_(cleared)).values(recording_path=None))
     return files
+
+
+def _updated(session: Session, statement: Update) -> int:
+    """Rows an UPDATE changed (a DML statement's result is a CursorResult)."""
+    result = cast(CursorResult[Any], session.execute(statement.execution_options(synchronize_session=False)))
+    return int(result.rowcount)
 
 
 def _erase_people(session: Session, pending: list[int], report: RetentionReport) -> None:
     if not pending:
         return
-    no_sync = {"synchronize_session": False}
-    report.debtors_erased = session.execute(
-        update(Debtor).where(Debtor.id.in_(pending))
-        .values(full_name=ERASED, birth_year=None, id_last4=None).execution_options(**no_sync)).rowcount
+    report.debtors_erased = _updated(session, update(Debtor).where(Debtor.id.in_(pending))
+                                     .values(full_name=ERASED, birth_year=None, id_last4=None))
     contacts = list(session.scalars(select(PhoneContact.id).where(PhoneContact.debtor_id.in_(pending))))
     for contact_id in contacts:
         # (debtor_id, e164) is unique: each erased number stays distinct.
-        session.execute(update(PhoneContact).where(PhoneContact.id == contact_id)
-                        .values(e164=f"{ERASED_NUMBER}-{contact_id}", name=None, relation=None)
-                        .execution_options(**no_sync))
+        _updated(session, update(PhoneContact).where(PhoneContact.id == contact_id)
+                 .values(e164=f"{ERASED_NUMBER}-{contact_id}", name=None, relation=None))
     report.contacts_erased = len(contacts)
     attempt_ids = select(Attempt.id).where(Attempt.debtor_id.in_(pending))
-    report.conversations_erased = session.execute(
-        update(Conversation).where(Conversation.attempt_id.in_(attempt_ids))
-        .values(transcript=[], callback_at=None).execution_options(**no_sync)).rowcount
-    report.attempts_erased = session.execute(
-        update(Attempt).where(Attempt.debtor_id.in_(pending)).values(e164=ERASED_NUMBER)
-        .execution_options(**no_sync)).rowcount
+    report.conversations_erased = _updated(session, update(Conversation).where(
+        Conversation.attempt_id.in_(attempt_ids)).values(transcript=[], callback_at=None))
+    report.attempts_erased = _updated(session, update(Attempt).where(Attempt.debtor_id.in_(pending))
+                                      .values(e164=ERASED_NUMBER))
     accounts = select(Account.id).where(Account.debtor_id.in_(pending))
-    report.texts_erased = session.execute(
-        update(SmsMessage).where(SmsMessage.account_id.in_(accounts) | SmsMessage.contact_id.in_(contacts))
-        .values(e164=ERASED_NUMBER, body="").execution_options(**no_sync)).rowcount
+    report.texts_erased = _updated(session, update(SmsMessage).where(
+        SmsMessage.account_id.in_(accounts) | SmsMessage.contact_id.in_(contacts)).values(e164=ERASED_NUMBER, body=""))
