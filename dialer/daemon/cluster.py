@@ -61,8 +61,9 @@ class NodeRoom:
 def split_slots(wanted: int, rooms: Mapping[str, int]) -> dict[str, int]:
     """Share `wanted` dial slots among nodes in proportion to their free channels.
 
-    No node gets more than its room; the largest remainders get the leftover slots (ties by name,
-    so every node computes the same split). Pure: the owner calls it with what the heartbeats say.
+    No node gets more than its room; the largest remainders get the leftover slots, ties in the
+    order of `rooms` (the owner lists the least loaded nodes first). Pure: the owner calls it with
+    what the heartbeats and the open attempts say.
     """
     rooms = {node: max(0, room) for node, room in rooms.items()}
     total = sum(rooms.values())
@@ -73,7 +74,9 @@ def split_slots(wanted: int, rooms: Mapping[str, int]) -> dict[str, int]:
     exact = {node: wanted * room / total for node, room in rooms.items()}
     slots = {node: math.floor(share) for node, share in exact.items()}
     leftover = wanted - sum(slots.values())
-    for node in sorted(rooms, key=lambda n: (-(exact[n] - slots[n]), n)):
+    # Largest remainder first; equal remainders in the caller's order (fewest calls first).
+    order = list(rooms)
+    for node in sorted(rooms, key=lambda n: (-(exact[n] - slots[n]), order.index(n))):
         if leftover <= 0:
             break
         if slots[node] < rooms[node]:
@@ -84,9 +87,10 @@ def split_slots(wanted: int, rooms: Mapping[str, int]) -> dict[str, int]:
 
 def server_rooms(nodes: list[DialerNode], open_by_server: Mapping[str, int]) -> list[NodeRoom]:
     """Free channels per node: each server's room (limit minus its open attempts), shared evenly
-    by the live nodes on that server (the first ones by name get the odd channels)."""
+    by the live nodes on that server; the odd channels go to the nodes carrying fewest calls, so
+    a node that joins late or lost a few grants catches up instead of being starved by name order."""
     by_server: dict[str, list[DialerNode]] = {}
-    for node in sorted(nodes, key=lambda n: n.name):
+    for node in sorted(nodes, key=lambda n: (n.live_calls or 0, n.name)):
         by_server.setdefault(node.asterisk_server, []).append(node)
     rooms: list[NodeRoom] = []
     for server, members in by_server.items():

@@ -63,6 +63,16 @@ def test_given_two_nodes_on_one_server_when_rooms_are_computed_then_they_share_t
     assert rooms == {"a1": 4, "a2": 3, "b": 0}
 
 
+
+def test_given_a_node_with_fewer_calls_on_a_shared_server_then_it_gets_the_odd_channel_and_the_tied_slot() -> None:
+    nodes = [DialerNode(name="a1", asterisk_server="s1", channel_limit=8, live_calls=5),
+             DialerNode(name="a2", asterisk_server="s1", channel_limit=8, live_calls=0)]
+    rooms = server_rooms(nodes, {"s1": 5})
+    assert [(r.node, r.free_channels) for r in rooms] == [("a2", 2), ("a1", 1)]
+    # One slot per tick (a slow campaign): it goes to the idle node, not to the first name.
+    assert split_slots(1, {r.node: r.free_channels for r in rooms}) == {"a2": 1, "a1": 0}
+
+
 def test_given_an_owner_when_it_stops_renewing_then_another_node_takes_the_lease_after_it_expires(
         pg: sessionmaker[Session]) -> None:
     clock = FixedClock(NOON)
