@@ -33,7 +33,7 @@ from dialer.sim.campaign.synthetic import SyntheticBook, create_synthetic_campai
 
 RESULTS = Path(__file__).parent / "results"
 FIGURES = ("dials", "connects", "right_party_contacts", "accounts_reached", "promises", "promised_minor",
-           "promises_kept", "recovered_minor", "recovery_rate", "violations")
+           "promises_kept", "recovered_minor", "recovery_rate", "violations", "channel_utilisation")
 ORDERS = (Order.OLDEST, Order.RECOVERY, Order.BEST_TIME, Order.PRIORITY)
 
 
@@ -79,14 +79,15 @@ def render(rows: list[dict[str, Any]], args: argparse.Namespace, command: str) -
         f"{args.accounts} generated accounts (cn profile, Beijing time, days past due 1-12), {args.days} simulated "
         f"days, {args.channels} bot channel(s), seeds {', '.join(map(str, args.seeds))}; same debtors and common "
         "random numbers in every arm. Money in CNY. Means over seeds; lift is relative to oldest-first.", "",
-        "| order | dials | connects | RPC | accounts reached | promises | promised | kept | recovered | "
-        "recovery | violations |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| order | dials | channel busy | connects | RPC | accounts reached | promises | promised | kept | "
+        "recovered | recovery | violations |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for order, runs in by_order.items():
         m = {k: mean(r[k] or 0 for r in runs) for k in FIGURES}
         lines.append(
-            f"| {order} | {m['dials']:.0f} | {m['connects']:.0f} {_lift(m, base, 'connects')} | "
+            f"| {order} | {m['dials']:.0f} | {100 * m['channel_utilisation']:.0f}% | "
+            f"{m['connects']:.0f} {_lift(m, base, 'connects')} | "
             f"{m['right_party_contacts']:.0f} {_lift(m, base, 'right_party_contacts')} | "
             f"{m['accounts_reached']:.0f} | {m['promises']:.1f} {_lift(m, base, 'promises')} | "
             f"{m['promised_minor'] / 100:,.0f} {_lift(m, base, 'promised_minor')} | "

@@ -133,7 +133,7 @@ def _print_result(result: SimulationResult) -> None:
         "recovered": money(f.recovered_minor), "recovery rate": f.recovery_rate, "accounts paid": f.accounts_paid,
         "stage moves": f.stage_moves,
         "callbacks asked / honoured / early": f"{f.callbacks_requested} / {f.callbacks_honoured} / {f.callbacks_early}",
-        "violations (re-check)": f.violations})
+        "channel utilisation": f.channel_utilisation, "violations (re-check)": f.violations})
     print_table("gate denials by reason", ["reason", "count"], list(f.denials_by_reason.items()))
     click.echo(f"read it: dialer report {result.campaign} --db-url {result.scratch_url} [--html FILE]")
 

@@ -39,6 +39,7 @@ class CampaignFigures:
     callbacks_early: int           # next call before it (must be 0)
     denials_by_reason: dict[str, int]
     violations: int                # found by the independent re-check (must be 0)
+    channel_utilisation: float | None  # call seconds / channel seconds, over the hours with a dial
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -54,10 +55,10 @@ def outstanding_total(session: Session, campaign_id: int) -> int:
 
 
 def campaign_figures(session: Session, campaign: Campaign, profile: PolicyProfile, *, start: datetime,
-                     outstanding_at_start_minor: int) -> CampaignFigures:
+                     outstanding_at_start_minor: int, channels: int) -> CampaignFigures:
     cid = campaign.id
     rows = session.execute(select(Attempt.id, Attempt.account_id, Attempt.outcome, Attempt.conversation,
-                                  Attempt.placed_at)
+                                  Attempt.placed_at, Attempt.ended_at)
                            .where(Attempt.campaign_id == cid, Attempt.placed_at >= start)).all()
     promises = session.execute(select(PromiseToPay.amount_minor, PromiseToPay.status)
                                .join(Account, Account.id == PromiseToPay.account_id)
@@ -76,6 +77,9 @@ def campaign_figures(session: Session, campaign: Campaign, profile: PolicyProfil
         AuditEntry.at >= start).group_by(AuditEntry.reason)).all())
     honoured, early, requested = _callbacks(session, cid, start)
     status = [s for _, s in promises]
+    # Whether the channels were the bottleneck: with idle channels, hopper order cannot matter much.
+    busy_s = sum((r.ended_at - r.placed_at).total_seconds() for r in rows if r.ended_at is not None)
+    dialling_hours = len({r.placed_at.replace(minute=0, second=0, microsecond=0) for r in rows})
     return CampaignFigures(
         dials=len(rows), connects=sum(1 for r in rows if r.outcome in (Outcome.HUMAN, Outcome.ABANDONED)),
         right_party_contacts=sum(1 for r in rows if r.conversation),
@@ -88,7 +92,8 @@ def campaign_figures(session: Session, campaign: Campaign, profile: PolicyProfil
         accounts_paid=paid_accounts, stage_moves=stage_moves,
         callbacks_requested=requested, callbacks_honoured=honoured, callbacks_early=early,
         denials_by_reason={k or "campaign_not_running": v for k, v in sorted(denials.items(), key=lambda kv: -kv[1])},
-        violations=len(recheck(session, campaign, profile)))
+        violations=len(recheck(session, campaign, profile)),
+        channel_utilisation=round(busy_s / (channels * 3600 * dialling_hours), 3) if dialling_hours else None)
 
 
 def _callbacks(session: Session, campaign_id: int, start: datetime) -> tuple[int, int, int]:

@@ -91,7 +91,8 @@ def simulate_campaign(request: SimulationRequest, *, book: ProfileBook, clock: C
         counters = simulation.run()
         with sessions() as session:
             campaign = session.get_one(Campaign, copy.campaign_id)
-            figures = campaign_figures(session, campaign, profile, start=start, outstanding_at_start_minor=owed)
+            figures = campaign_figures(session, campaign, profile, start=start, outstanding_at_start_minor=owed,
+                                       channels=channels)
     finally:
         engine.dispose()
     return SimulationResult(campaign=request.campaign, scratch_url=copy.url, seed=request.seed, order=request.order,
