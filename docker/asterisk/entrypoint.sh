@@ -164,6 +164,7 @@ case "${1:-}" in
 esac
 case "${1:-}" in
   render) exit 0 ;;
-  "") exec /usr/sbin/asterisk -f -U asterisk -G asterisk ;;
+  # umask 027: recordings (MixMonitor) and other files Asterisk writes are not world-readable.
+  "") umask 027; exec /usr/sbin/asterisk -f -U asterisk -G asterisk ;;
   *) exec "$@" ;;
 esac

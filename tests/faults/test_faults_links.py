@@ -61,6 +61,9 @@ async def test_given_the_ari_link_is_cut_mid_campaign_when_asterisk_stays_up_the
     status = json.loads((tmp_path / "faults-status.json").read_text())
     assert status["telephony"]["reconnects"] >= 1
     assert status["recordings"]["failures"] == 0        # the recording check raises no false alarm
+    # Recordings are personal data: Asterisk writes them with umask 027 (harness and image).
+    recorded = [asterisk.recording_dir / r.recording_path for r in rows if r.recording_path]
+    assert recorded and all(path.stat().st_mode & 0o007 == 0 for path in recorded)
     # A cut can catch an originate request in flight: whether Asterisk got it the dialler cannot
     # know, so reconciliation closes that attempt as failed (it counts towards the caps and is not
     # redialled now). At most one per cut: the daemon sends one originate at a time.
