@@ -33,10 +33,11 @@ from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Update, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from dialer.compliance.profiles import PolicyProfile
 from dialer.db.models import Account, Attempt, AuditEntry, Campaign, Conversation, Debtor, PhoneContact, SmsMessage
+from dialer.db.session import transaction
 
 log = logging.getLogger(__name__)
 
@@ -74,12 +75,31 @@ class _DebtorClock:
     records_days: int
 
 
-def run_retention(session: Session, *, now: datetime, profile_for: Callable[[Campaign], PolicyProfile],
-                  default_profile: PolicyProfile, recordings_dir: Path, actor: str,
-                  dry_run: bool = False) -> RetentionReport:
-    """Apply retention as of `now` in the caller's transaction (one transaction: all or nothing
-    in the database; a recording file is deleted only after its row is updated in this session)."""
+def run_retention(sessions: sessionmaker[Session], *, now: datetime,
+                  profile_for: Callable[[Campaign], PolicyProfile], default_profile: PolicyProfile,
+                  recordings_dir: Path, actor: str, dry_run: bool = False) -> RetentionReport:
+    """Apply retention as of `now`: the database in one transaction (all or nothing), then the
+    recording files, only once that transaction committed (a failed commit leaves every recording
+    and the row that points to it in place)."""
     report = RetentionReport(dry_run=dry_run, now=now)
+    with transaction(sessions) as session:
+        files = _apply(session, report, now=now, profile_for=profile_for, default_profile=default_profile,
+                       recordings_dir=recordings_dir, actor=actor)
+    for path in files:
+        try:
+            path.unlink()
+            report.recordings_deleted += 1
+        except FileNotFoundError:
+            report.recordings_missing += 1
+    log.info("retention: %s", report.as_dict())
+    return report
+
+
+def _apply(session: Session, report: RetentionReport, *, now: datetime,
+           profile_for: Callable[[Campaign], PolicyProfile], default_profile: PolicyProfile,
+           recordings_dir: Path, actor: str) -> list[Path]:
+    """The database part; returns the recording files to delete after the commit."""
+    dry_run = report.dry_run
     recordings_ids: list[int] = []
     records_ids: list[int] = []
     for clock in _closed_debtors(session, profile_for, default_profile):
@@ -93,20 +113,15 @@ def run_retention(session: Session, *, now: datetime, profile_for: Callable[[Cam
                                                            Debtor.full_name != ERASED))) if records_ids else []
     if dry_run:
         report.debtors_erased = len(pending)
-        return report
+        return []
     _erase_people(session, pending, report)
-    for path in files:
-        try:
-            path.unlink()
-            report.recordings_deleted += 1
-        except FileNotFoundError:
-            report.recordings_missing += 1
-    if report.recordings_deleted or report.recordings_missing or report.debtors_erased:
+    if files or report.debtors_erased:
         session.add(AuditEntry(at=now, actor=actor, kind="retention", detail={
-            **{k: v for k, v in report.as_dict().items() if k not in ("now", "dry_run")},
+            **{k: v for k, v in report.as_dict().items()
+               if k not in ("now", "dry_run", "recordings_deleted", "recordings_missing")},
+            "recordings_cleared": len(files),
             "debtor_ids_recordings": recordings_ids[:1000], "debtor_ids_records": records_ids[:1000]}))
-    log.info("retention: %s", report.as_dict())
-    return report
+    return files
 
 
 def _closed_debtors(session: Session, profile_for: Callable[[Campaign], PolicyProfile],

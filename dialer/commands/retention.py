@@ -9,7 +9,6 @@ import click
 from dialer.commands.common import open_app, print_json, print_mapping, user_errors
 from dialer.compliance.book import ProfileBook
 from dialer.compliance.profiles import load_profiles
-from dialer.db.session import transaction
 from dialer.exports import export_actor
 from dialer.retention import run_retention
 
@@ -39,10 +38,9 @@ def retention_run(ctx: click.Context, dry_run: bool, recordings_dir: Path | None
         profiles = load_profiles(settings["profile.custom_file"] or None)
         book = ProfileBook(profiles)
         directory = recordings_dir or Path(settings["recordings.dir"])
-        with transaction(app.sessions) as session:
-            report = run_retention(session, now=app.clock.now(), profile_for=book.for_campaign,
-                                   default_profile=profiles[settings["profile.default"]],
-                                   recordings_dir=directory, actor=export_actor(actor), dry_run=dry_run)
+        report = run_retention(app.sessions, now=app.clock.now(), profile_for=book.for_campaign,
+                               default_profile=profiles[settings["profile.default"]],
+                               recordings_dir=directory, actor=export_actor(actor), dry_run=dry_run)
     data = report.as_dict()
     if as_json:
         print_json(data)

@@ -109,8 +109,8 @@ def retention_daily(db_url: str, *, profile_file: str, default_profile: str, rec
 
     profiles = load_profiles(profile_file or None)
     book = ProfileBook(profiles)
-    with _database(db_url) as sessions, transaction(sessions) as session:
-        report = run_retention(session, now=SystemClock().now(), profile_for=book.for_campaign,
+    with _database(db_url) as sessions:
+        report = run_retention(sessions, now=SystemClock().now(), profile_for=book.for_campaign,
                                default_profile=profiles[default_profile], recordings_dir=Path(recordings_dir),
                                actor="scheduler")
     log.info("retention: %d recording(s) deleted, %d debtor(s) erased", report.recordings_deleted,
