@@ -70,6 +70,17 @@ def status(ctx: click.Context, as_json: bool) -> None:
                                          f"{daemon['in_flight']} call(s) in flight"})
             components.append({"component": f"telephony ({daemon['telephony']['component']})", **{
                 k: daemon["telephony"][k] for k in ("healthy", "detail")}})
+            # Faults the daemon rides out but an operator must see (docs/operations.md).
+            if "database" in daemon:
+                waiting = daemon["database"]["unwritten"]
+                components.append({"component": "attempt writes", "healthy": waiting == 0,
+                                   "detail": f"{waiting} waiting for the database; "
+                                             f"{daemon['database']['write_failures']} tries failed since start"})
+            if "recordings" in daemon:
+                failures = daemon["recordings"]["failures"]
+                components.append({"component": "recordings", "healthy": failures == 0,
+                                   "detail": f"{failures} missing or truncated since start "
+                                             "(audit log: recording_failed)"})
     if as_json:
         print_json({"components": components, "daemon": daemon})
         return
