@@ -35,7 +35,7 @@ from dialer.daemon.hopper import next_candidates
 from dialer.db.models import Account, Agent, Attempt, AuditEntry, Campaign, PhoneContact, Queue
 from dialer.db.session import transaction
 from dialer.domain import CampaignMode, CampaignState
-from dialer.telephony.interface import AsteriskError, RingTimeoutTooShort, RoutePlan, Telephony
+from dialer.telephony.interface import AsteriskError, AsteriskRefused, RingTimeoutTooShort, RoutePlan, Telephony
 from dialer.telephony.tracker import CallTracker, TrackedCall
 
 log = logging.getLogger(__name__)
@@ -191,6 +191,12 @@ class AgentConsole:
         except (PermitRejected, RingTimeoutTooShort, ValueError) as exc:
             self._tracker.originate_failed(permit.attempt_id, at=self._clock.now(), why=str(exc))
             raise ConsoleError(f"call not placed: {exc}") from None
+        except AsteriskRefused as exc:
+            # E.g. the agent's softphone is not registered: nothing was created, the contact was
+            # not dialled; the attempt ends failed (it still counts, erring for the person called).
+            self._tracker.originate_failed(permit.attempt_id, at=self._clock.now(), why=f"agent phone: {exc}")
+            raise TelephonyUnavailable(f"Asterisk refused to ring {seat.endpoint} ({exc}): is the softphone "
+                                       "registered?", attempt_id=permit.attempt_id) from None
         except (AsteriskError, OSError) as exc:
             # Ambiguous: Asterisk may have the channel. The attempt stays open until its events or
             # the daemon's next reconciliation with Asterisk decide (as for pacer dials).

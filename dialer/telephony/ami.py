@@ -30,7 +30,7 @@ from dialer.clock import Clock
 from dialer.compliance.permit import DialPermit, PermitAuthority
 from dialer.telephony.agents import AgentBoard, AgentSnapshot
 from dialer.telephony.events import EventHub, dialplan_event
-from dialer.telephony.interface import (AsteriskError, CallEvent, CallEventHandler, CallEventKind,
+from dialer.telephony.interface import (AsteriskError, AsteriskRefused, CallEvent, CallEventHandler, CallEventKind,
                                         CallHandle, Health, LiveCall, ReconnectHandler,
                                         RoutePlan, Unsubscribe)
 from dialer.telephony.originate import attempt_of_channel, plan_originate
@@ -111,6 +111,18 @@ def translate(headers: Mapping[str, str], *, at: datetime) -> CallEvent | None:
     if event == "UserEvent":
         return dialplan_event(h.get("userevent", ""), headers, at=at, channel_id=uniqueid or None,
                               asterisk_at=asterisk_at, source="ami")
+    if event == "OriginateResponse" and h.get("response", "").lower() == "failure":
+        # Our Originates carry our channel id as ActionID. A Local channel (every pacer call)
+        # always ends with a Hangup of our ;1 half carrying the cause, so its OriginateResponse is
+        # not used (its Reason is 0 for busy and rejected calls too). A device originated directly
+        # (an agent's softphone, preview/manual calls) that Asterisk could not create, e.g. not
+        # registered, gets no Hangup at all (measured on Asterisk 22: the OriginateResponse even
+        # names our channel id): the attempt fails here. If the device existed and did not answer,
+        # its Hangup may come too and is ignored, the call being over.
+        failed = attempt_of_channel(h.get("actionid", ""))
+        if failed is not None and failed[1] and not h.get("channel", "").startswith("Local/"):
+            return CallEvent(failed[0], CallEventKind.FAILED, at, channel_id=h.get("actionid"),
+                             asterisk_at=asterisk_at, source="ami")
     if parsed is None:
         return None
     attempt_id, ours = parsed
@@ -122,8 +134,6 @@ def translate(headers: Mapping[str, str], *, at: datetime) -> CallEvent | None:
         return CallEvent(attempt_id, CallEventKind.ENDED, at, channel_id=uniqueid,
                          cause=int(cause) if cause and cause.isdigit() else None,
                          asterisk_at=asterisk_at, source="ami")
-    # OriginateResponse is not used: with Local channels a Hangup of our ;1 half always follows
-    # (Reason 0 is reported for busy and rejected calls too), and it carries the cause.
     return None
 
 
@@ -296,13 +306,15 @@ class AmiTelephony:
             "Exten": plan.extension, "Priority": str(plan.priority),
             "Timeout": str(plan.originate_timeout_s * 1000), "Async": "true",
             "ChannelId": plan.channel_id, "OtherChannelId": plan.other_channel_id,
+            # Echoed in OriginateResponse: how a call whose channel was never created is found.
+            "ActionID": plan.channel_id,
             "Variable": [f"{k}={v}" for k, v in plan.variables.items()],
         }
         if plan.caller_id:
             action["CallerID"] = plan.caller_id
         reply = await self._send(action)
         if not reply.success:
-            raise AsteriskError(f"AMI Originate for attempt {plan.attempt_id} refused: "
+            raise AsteriskRefused(f"AMI Originate for attempt {plan.attempt_id} refused: "
                                 f"{reply.get('Message', reply)}")
         return CallHandle(plan.attempt_id, plan.channel_id, self.name)
 

@@ -34,7 +34,7 @@ from dialer.compliance.permit import DialPermit, PermitAuthority
 from dialer.telephony.agent_feed import AmiAgentFeed
 from dialer.telephony.agents import AgentSnapshot
 from dialer.telephony.events import EventHub, dialplan_event
-from dialer.telephony.interface import (AsteriskError, CallEvent, CallEventHandler, CallEventKind,
+from dialer.telephony.interface import (AsteriskError, AsteriskRefused, CallEvent, CallEventHandler, CallEventKind,
                                         CallHandle, Health, LiveCall, ReconnectHandler,
                                         RoutePlan, Unsubscribe)
 from dialer.telephony.originate import attempt_of_channel, plan_originate
@@ -132,7 +132,7 @@ class AriClient:
             raise AsteriskError("ARI refused the credentials (check ari.conf and DIALER_ARI_USER/"
                                 "DIALER_ARI_PASSWORD)")
         if response.status_code >= 400:
-            raise AsteriskError(f"ARI {method} {path} -> {response.status_code}: {response.text}",)
+            raise AsteriskRefused(f"ARI {method} {path} -> {response.status_code}: {response.text}",)
         if not response.content:
             return None
         return response.json()

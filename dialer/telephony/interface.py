@@ -48,6 +48,11 @@ class AsteriskError(Exception):
     """Asterisk refused or could not be reached; the message says what an admin should check."""
 
 
+class AsteriskRefused(AsteriskError):
+    """Asterisk answered and said no (an HTTP error from ARI, an AMI error response): unlike a
+    timeout or a lost link, nothing was created, so the caller knows the call did not start."""
+
+
 class RingTimeoutTooShort(ValueError):
     """A ring time below the profile's floor (e.g. Ofcom: 15 s) was asked for."""
 

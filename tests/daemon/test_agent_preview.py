@@ -84,9 +84,10 @@ async def desk(request: pytest.FixtureRequest, asterisk: AsteriskInstance, sipp:
     engine = make_engine(postgres_url)
     sessions = make_sessionmaker(engine)
     accounts, contacts = make_preview_campaign(sessions)
-    # Ann's softphone auto-answers and hangs up 8 s into each call.
+    # Ann's softphone auto-answers and hangs up 15 s into each call (time for the screen-pop
+    # checks on a loaded machine).
     await register_agent(asterisk, sipp, "agent3", phone_port=asterisk.carrier_port + 9,
-                         register_port=asterisk.carrier_port + 29, talk_ms=8000)
+                         register_port=asterisk.carrier_port + 29, talk_ms=15000)
     clock, authority = SystemClock(), PermitAuthority()
     book = ProfileBook(load_profiles())
     telephony: AriTelephony | AmiTelephony
@@ -225,3 +226,21 @@ async def test_given_manual_calls_then_each_goes_through_the_gate_and_a_denial_d
     assert result.exit_code == 1 and "outside_window" in result.output, result.output
     result = await asyncio.to_thread(runner.invoke, main, ["agent", "screen", "ann"])
     assert result.exit_code == 0 and "not on a call" in result.output
+
+
+async def test_given_an_agent_whose_softphone_is_not_registered_then_the_contact_is_not_dialled_and_the_agent_not_left_busy(
+        desk: Desk) -> None:
+    with transaction(desk.sessions) as session:
+        queue_id = session.scalar(select(Queue.id).where(Queue.name == "desk"))
+        session.add(Agent(name="bob", endpoint="PJSIP/agent2", queue_id=queue_id))   # never registered here
+    try:
+        # Asterisk may create the channel and fail it at once (the call starts, then ends) ...
+        attempt_id = (await asyncio.to_thread(desk.api.call, "bob", contact_id=desk.contacts[PERSON]))["attempt_id"]
+    except ApiError as exc:
+        # ... or refuse it outright: 503, with the attempt the gate wrote.
+        assert exc.status == 503, exc
+        attempt_id = int(exc.details["attempt_id"])
+    attempt = await ended(desk.sessions, attempt_id)
+    assert attempt.outcome is Outcome.FAILED and attempt.answered_at is None
+    assert "agent" in (attempt.hangup_cause_text or "")
+    assert (await asyncio.to_thread(desk.api.screen, "bob")) == {"agent": "bob", "on_call": False}

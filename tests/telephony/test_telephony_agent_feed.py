@@ -53,22 +53,22 @@ async def test_given_the_ari_backend_with_an_agent_feed_then_registration_and_pa
             return {a.name: a.state for a in snapshot.agents if a.queue == "team-e2e"}.get(name)
 
         async with AgentDesk(settings=asterisk.ami) as desk:
-            await desk.login("team-e2e", "PJSIP/agent3", "agent3")
+            await desk.login("team-e2e", "PJSIP/agent9", "agent9")
             try:
                 # Logged in but no softphone registered: unavailable (the live QueueMemberAdded).
-                await wait_for(lambda: state("agent3") is AgentState.UNAVAILABLE)
-                await register_agent(asterisk, sipp, "agent3", phone_port=asterisk.carrier_port + 9,
+                await wait_for(lambda: state("agent9") is AgentState.UNAVAILABLE)
+                await register_agent(asterisk, sipp, "agent9", phone_port=asterisk.carrier_port + 9,
                                      register_port=asterisk.carrier_port + 29)
-                await wait_for(lambda: state("agent3") is AgentState.FREE)
-                await desk.pause("PJSIP/agent3", paused=True, reason="coffee")
-                await wait_for(lambda: state("agent3") is AgentState.PAUSED)
-                await desk.pause("PJSIP/agent3", paused=False)
-                await wait_for(lambda: state("agent3") is AgentState.FREE)
+                await wait_for(lambda: state("agent9") is AgentState.FREE)
+                await desk.pause("PJSIP/agent9", paused=True, reason="coffee")
+                await wait_for(lambda: state("agent9") is AgentState.PAUSED)
+                await desk.pause("PJSIP/agent9", paused=False)
+                await wait_for(lambda: state("agent9") is AgentState.FREE)
                 health = telephony.health()
                 assert health.extra["agent_feed"]["healthy"] is True  # type: ignore[index]
             finally:
-                await desk.logout("team-e2e", "PJSIP/agent3")
-        await wait_for(lambda: state("agent3") is None)
+                await desk.logout("team-e2e", "PJSIP/agent9")
+        await wait_for(lambda: state("agent9") is None)
     finally:
         await telephony.close()
     assert telephony.agents() is None   # no stale "free" agents once the AMI link is gone

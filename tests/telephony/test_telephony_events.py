@@ -100,3 +100,16 @@ async def test_given_several_subscribers_when_one_fails_then_the_others_still_re
     assert got_a == [event, event]
     assert got_b == [event]
     assert "boom" in caplog.text
+
+
+def test_given_an_ami_originate_of_a_device_that_fails_then_failed_but_a_local_channel_waits_for_its_hangup():
+    at = datetime(2026, 11, 22, 15, 0, tzinfo=timezone.utc)
+    # Asterisk 22, an unregistered softphone: no Hangup follows, and Uniqueid names our channel id.
+    never_created = {"Event": "OriginateResponse", "Response": "Failure", "ActionID": "dialer-42-ab12",
+                     "Channel": "PJSIP/agent2", "Uniqueid": "dialer-42-ab12", "Reason": "0"}
+    event = ami_translate(never_created, at=at)
+    assert event is not None and (event.attempt_id, event.kind) == (42, CallEventKind.FAILED)
+    # A Local channel's busy call also ends its originate in Failure, but its Hangup carries the cause.
+    assert ami_translate({**never_created, "Channel": "Local/+8613800000005@dialer-outbound/n"}, at=at) is None
+    assert ami_translate({**never_created, "ActionID": "action/uuid/1/7"}, at=at) is None
+    assert ami_translate({**never_created, "Response": "Success"}, at=at) is None
