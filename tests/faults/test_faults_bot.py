@@ -15,16 +15,20 @@ import time
 from pathlib import Path
 
 import pytest
+from panoramisk.fast_agi import Application
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from dialer.bot.agi_protocol import connection_handler
 from dialer.db import migrate
 from dialer.db.models import Attempt, Campaign, Conversation
 from dialer.db.session import make_engine, make_sessionmaker, transaction
 from dialer.domain import AttemptState, CampaignMode, CampaignState, Route
+from dialer.telephony.interface import RoutePlan
+from dialer.telephony.lifecycle import CallLifecycle
 from tests.daemon.campaign_setup import zone_at_local_hour
 from tests.faults.campaign import assert_campaign_intact, build_daemon
-from tests.fixtures.asterisk import REPO, AsteriskInstance
+from tests.fixtures.asterisk import REPO, AsteriskInstance, issue_permit, wait_until_ended
 from tests.gate.helpers import make_debtor
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.slow]
@@ -154,3 +158,33 @@ async def test_given_the_bot_server_is_killed_during_calls_then_callers_get_the_
     assert after and all(a.route is Route.BOT for a in after), bot.log()
     assert any(a.id in conversations for a in after), bot.log()
     assert len(rows) == len(numbers)
+
+
+@pytest.mark.parametrize("bot_result, routes", [
+    (None, [Route.BOT, Route.SAFE_HARBOUR]),            # returned without a word: taken for a dead bot
+    ("no_context", [Route.BOT, Route.SAFE_HARBOUR]),    # refused a call it cannot identify
+    ("promise_to_pay", [Route.BOT]),                    # finished: nothing more is played
+])
+async def test_given_what_the_bot_leaves_in_dialer_bot_result_then_the_dialplan_falls_back_or_not(
+        asterisk: AsteriskInstance, ami_telephony, permit_authority, bot_result: str | None,  # type: ignore[no-untyped-def]
+        routes: list[Route]) -> None:
+    async def bot(request):  # type: ignore[no-untyped-def]
+        if bot_result is not None:
+            await request.send_command(f"SET VARIABLE DIALER_BOT_RESULT {bot_result}")
+
+    app = Application()
+    app.add_route("bot", bot)
+    server = await asyncio.start_server(connection_handler(app), "127.0.0.1", asterisk.agi_port)
+    try:
+        permit = issue_permit(permit_authority)
+        lifecycle = CallLifecycle(permit.attempt_id)
+        lifecycle.originating(asterisk.clock.now())
+        async with ami_telephony.events() as events:
+            await ami_telephony.originate(permit, route=RoutePlan.to_bot(amd=False), dial="Local/answer-1@callee-sim")
+            seen = await wait_until_ended(events, {permit.attempt_id}, timeout_s=40)
+    finally:
+        server.close()
+        await server.wait_closed()
+    for event in seen[permit.attempt_id]:
+        lifecycle.apply(event)
+    assert lifecycle.routes == routes
