@@ -80,6 +80,10 @@ def run_once(label: str, specs: list[NodeSpec], db_url: str, accounts: int, work
         "completed_per_minute": round(len(ended) / minutes, 1) if minutes else None,
         "wall_s_with_start_and_idle_exit": round(wall, 1),
         "peak_by_server": {s: peak_concurrency([c for c in calls if c.server == s]) for s in servers},
+        # How full each server's channels were kept: channel-seconds used / channel-seconds offered.
+        "occupancy_by_server": {s: round(100 * sum((c.ended_at - c.placed_at).total_seconds()
+                                                   for c in calls if c.server == s and c.ended_at)
+                                         / (specs[0].channel_limit * minutes * 60)) for s in servers},
         "calls_by_node": {n: sum(c.node == n for c in calls) for n in sorted({c.node or "?" for c in calls})},
         "exit_codes": {n: node.proc.returncode for n, node in cluster.nodes.items()},
     }
@@ -93,12 +97,13 @@ def render(rows: list[dict[str, object]], command: str) -> str:
              "instances, `dialer run` subprocesses (ARI), `[demo-carrier]` Local-channel far ends "
              "(busy, no answer after 15 s, reject in turn: a third of the calls hold a channel for 15 s), channel limit per server as shown.", "",
              "| setup | daemons | Asterisk servers | channels per server | attempts | completed | dialling minutes "
-             "| completed calls / minute | peak concurrent by server | calls by node |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---|---|"]
+             "| completed calls / minute | peak concurrent by server | channel occupancy % by server | calls by node |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['setup']} | {r['daemons']} | {r['asterisk_servers']} | {r['channels_per_server']} | "
                      f"{r['attempts']} | {r['completed']} | {r['dialling_minutes']} | {r['completed_per_minute']} | "
-                     f"{json.dumps(r['peak_by_server'])} | {json.dumps(r['calls_by_node'])} |")
+                     f"{json.dumps(r['peak_by_server'])} | {json.dumps(r['occupancy_by_server'])} | "
+                     f"{json.dumps(r['calls_by_node'])} |")
     if len(rows) == 2 and rows[0]["completed_per_minute"] and rows[1]["completed_per_minute"]:
         ratio = float(rows[1]["completed_per_minute"]) / float(rows[0]["completed_per_minute"])  # type: ignore[arg-type]
         lines += ["", f"Scale-out / single: **{ratio:.2f}x** completed calls per minute (ideal 2x: twice the channels)."]
