@@ -95,3 +95,16 @@ def test_given_a_scenario_file_when_running_the_cli_with_json_then_it_prints_the
     data = json.loads(result.output)
     assert {"occupancy_talk", "abandonment", "dials_per_agent_hour", "violations"} <= set(data)
     assert data["abandonment"]["per_24h"] == [0.0]
+
+
+def test_given_five_agents_on_a_poor_list_when_predictive_then_it_overdials_and_keeps_every_hour() -> None:
+    # The old hour guard locked such a team into progressive dialling for the whole shift.
+    poor = Scenario(name="poor5", duration_s=2 * 3600.0, agents=5, mix=(MixPoint(0.0, Mix(0.10)),),
+                    talk=Duration(120.0, 0.8), channel_limit=60, max_lines_per_agent=8.0, calls_per_second=5.0)
+    progressive = simulate(poor, "progressive", seed=1).metrics()
+    predictive = simulate(poor, "predictive", seed=1).metrics()
+    modes = predictive["diagnostics"]["pacer_modes"]
+    assert modes.get("model", 0) > 0.8 * sum(modes.values())
+    assert predictive["occupancy_talk"] > 1.3 * progressive["occupancy_talk"]
+    assert predictive["abandonment"]["worst_rolling_hour"] <= 0.03
+    assert predictive["abandonment"]["overall"] <= 0.02
