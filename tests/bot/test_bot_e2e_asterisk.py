@@ -84,11 +84,11 @@ async def bot_call(harness: BotHarness, recognizer, behaviour: str, **context_ch
     spoken = SpokenLog()
     # A fresh prompt cache per test so every prompt the call plays is synthesised (and logged) here.
     cache_dir = harness.audio_host_dir / f"tts-{attempt_id}"
+    preparer = PromptPreparer(workers=1)
     service = ListenedBotService(contexts=contexts, outcomes=outcomes, scripts=ScriptLibrary(),
                                  prompts=PromptCache(spoken, cache_dir), asr=recognizer,
                                  paths=AudioPaths(harness.audio_host_dir, harness.audio_asterisk_dir),
                                  preparer=preparer)
-    preparer = PromptPreparer(workers=1)
     stop = asyncio.Event()
     ready: asyncio.Future[int] = asyncio.get_running_loop().create_future()
     async with asyncio.TaskGroup() as group:
@@ -99,7 +99,7 @@ async def bot_call(harness: BotHarness, recognizer, behaviour: str, **context_ch
             await asyncio.wait_for(outcomes.arrived.wait(), timeout=120)
         finally:
             stop.set()
-    preparer.close()
+            preparer.close()
     (_, record), = outcomes.records
     return record, service.played(spoken)
 
