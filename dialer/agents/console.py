@@ -283,10 +283,12 @@ class AgentConsole:
 
 
 # The bot's hand-off context (dialer/bot/agi_dialog.py `_transfer`: DIALER_CTX_<key> per
-# `Engine._agent_context` key) and its verdict, as set on the call's channel.
-HANDOFF_VARIABLES = ("DIALER_BOT_RESULT", "DIALER_BOT_DISPOSITION", "DIALER_CTX_DEBTOR", "DIALER_CTX_STAGE",
-                     "DIALER_CTX_DPD", "DIALER_CTX_VERIFIED", "DIALER_CTX_PARTY", "DIALER_CTX_INTENTS",
-                     "DIALER_CTX_WILLINGNESS", "DIALER_CTX_HANDOFF_REASON", "DIALER_CTX_PROMISE")
+# `DialogSession._agent_context` key) and its verdict, as set on the call's channel.
+# tests/daemon/test_agent_handoff_keys.py keeps this list and the engine's keys in step.
+HANDOFF_KEYS = ("attempt_id", "debtor", "stage", "dpd", "verified", "party", "intents", "willingness",
+                "handoff_reason", "promise", "promise_amount", "promise_currency", "promise_due", "language")
+HANDOFF_VARIABLES = ("DIALER_BOT_RESULT", "DIALER_BOT_DISPOSITION",
+                     *(f"DIALER_CTX_{key.upper()}" for key in HANDOFF_KEYS))
 
 
 def _holder(seat: AgentSeat) -> str:
