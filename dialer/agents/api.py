@@ -100,7 +100,8 @@ class AgentApi:
     async def _answer(self, reader: asyncio.StreamReader) -> tuple[int, dict[str, Any]]:
         try:
             request = await asyncio.wait_for(read_request(reader), timeout=10)
-            if not hmac.compare_digest(request.headers.get("authorization", ""), f"Bearer {self._token}"):
+            if not hmac.compare_digest(request.headers.get("authorization", "").encode("latin-1", "replace"),
+                                       f"Bearer {self._token}".encode("latin-1", "replace")):
                 raise HttpError(401, "missing or wrong bearer token (agents.api_token)")
             return 200, await self._route(request)
         except HttpError as exc:
