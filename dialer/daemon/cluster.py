@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import case, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -210,6 +211,14 @@ class Cluster:
             rooms = server_rooms(nodes, self._open_by_server(session))
             slots = split_slots(wanted, {r.node: r.free_channels for r in rooms})
             for node, n in slots.items():
+                if self._postgres:
+                    # An upsert: an owner that lost its lease mid-tick (paused past lease_seconds) may
+                    # still be writing; two first grants to one node must not fail the tick.
+                    session.execute(pg_insert(DialGrant).values(campaign_id=campaign_id, node=node, slots=n,
+                                                                granted_at=now)
+                                    .on_conflict_do_update(index_elements=["campaign_id", "node"],
+                                                           set_={"slots": n, "granted_at": now}))
+                    continue
                 updated = session.execute(update(DialGrant).where(DialGrant.campaign_id == campaign_id,
                                                                   DialGrant.node == node)
                                           .values(slots=n, granted_at=now)).rowcount  # type: ignore[attr-defined]

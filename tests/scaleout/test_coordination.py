@@ -251,3 +251,18 @@ def test_given_calls_of_several_nodes_when_the_owner_looks_then_it_sees_all_in_f
     assert seen.ringing == (4.0,) and seen.bot_busy == 1 and seen.lines_in_use == 2
     assert seen.resolved == (ResolvedDial(DialResult.BUSY, 3.0),)
     assert again.resolved == ()                                   # each end is observed once
+
+
+def test_given_an_old_owner_still_granting_when_the_new_one_grants_too_then_neither_tick_fails(
+        pg: sessionmaker[Session]) -> None:
+    clock = FixedClock(NOON)
+    campaign = make_campaign(pg)
+    owners = [node(pg, clock, "old"), node(pg, clock, "new")]
+    for owner in owners:
+        owner.heartbeat(live_calls=0, free_agents=0)
+
+    async def both() -> list[dict[str, int]]:
+        return list(await asyncio.gather(*(asyncio.to_thread(o.grant, campaign, 4) for o in owners)))
+
+    for _ in range(5):
+        assert all(sum(g.values()) == 4 for g in asyncio.run(both()))
