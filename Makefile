@@ -25,3 +25,6 @@ bench: bootstrap asterisk
 	.venv/bin/python -m benchmarks.gate_throughput --db postgresql
 	.venv/bin/python -m benchmarks.originate
 	.venv/bin/python -m benchmarks.bot_latency
+	.venv/bin/python -m benchmarks.bot_turn_parts
+	.venv/bin/python -m benchmarks.scaleout
+	.venv/bin/python -m benchmarks.priority_lift
