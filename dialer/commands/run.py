@@ -70,6 +70,10 @@ def status(ctx: click.Context, as_json: bool) -> None:
                                          f"{daemon['in_flight']} call(s) in flight"})
             components.append({"component": f"telephony ({daemon['telephony']['component']})", **{
                 k: daemon["telephony"][k] for k in ("healthy", "detail")}})
+            if daemon.get("agent_feed"):
+                feed = daemon["agent_feed"]
+                components.append({"component": "agent states (ami)", "healthy": feed["healthy"],
+                                   "detail": feed["detail"]})
             # Faults the daemon rides out but an operator must see (docs/operations.md).
             if "database" in daemon:
                 waiting = daemon["database"]["unwritten"]

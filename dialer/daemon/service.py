@@ -406,6 +406,8 @@ class Daemon:
             "node": self._node, "pid": os.getpid(), "at": self._clock.now().isoformat(), "stopped": final,
             "telephony": {"component": health.component, "healthy": health.healthy, "detail": health.detail,
                           "reconnects": health.reconnects},
+            # ARI: agent states come from a side AMI login (telephony/agent_feed.py), healthy or not.
+            "agent_feed": health.extra.get("agent_feed"),
             "in_flight": self._tracker.in_flight(), "summary": asdict(self.summary),
             "database": {"unwritten": self._journal.waiting(), "write_failures": self._journal.failures},
             "recordings": {"failures": self._recordings.failures},

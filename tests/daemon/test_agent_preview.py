@@ -53,6 +53,7 @@ class Desk:
     port: int
     accounts: dict[str, int]
     contacts: dict[str, int]
+    data_dir: Path
 
 
 def make_preview_campaign(sessions: sessionmaker[Session]) -> tuple[dict[str, int], dict[str, int]]:
@@ -99,7 +100,7 @@ async def desk(request: pytest.FixtureRequest, asterisk: AsteriskInstance, sipp:
     gate = CallGate(sessions=sessions, profile_for=book.for_campaign, authority=authority, clock=clock, node="desk")
     daemon = Daemon(sessions=sessions, gate=gate, telephony=telephony, clock=clock, node="desk",
                     dial_template="Local/{number}@demo-carrier", tick_seconds=0.25, grace_seconds=20,
-                    status_file=tmp_path / "status.json", agents=telephony.agents)
+                    status_file=tmp_path / "daemon-status.json", agents=telephony.agents)
     console = AgentConsole(sessions=sessions, gate=gate, telephony=telephony, tracker=daemon.tracker, clock=clock,
                            dial_template="Local/{number}@demo-carrier")
     api = AgentApi(console=console, host="127.0.0.1", port=0, token=TOKEN)
@@ -110,7 +111,7 @@ async def desk(request: pytest.FixtureRequest, asterisk: AsteriskInstance, sipp:
         await asyncio.sleep(0.1)
     try:
         yield Desk(sessions, telephony, AgentApiClient(host="127.0.0.1", port=api.port, token=TOKEN), api.port,
-                   accounts, contacts)
+                   accounts, contacts, tmp_path)
     finally:
         daemon.request_stop()
         await asyncio.wait_for(run, 60)
@@ -224,6 +225,11 @@ async def test_given_manual_calls_then_each_goes_through_the_gate_and_a_denial_d
     result = await asyncio.to_thread(runner.invoke, main, ["agent", "call", "ann", "--contact",
                                                            str(desk.contacts[NIGHT])])
     assert result.exit_code == 1 and "outside_window" in result.output, result.output
+    # `dialer status` shows where agent states come from: the AMI side login when dialling over ARI.
+    monkeypatch.setenv("DIALER_DATA_DIR", str(desk.data_dir))
+    result = await asyncio.to_thread(runner.invoke, main, ["status", "--json"])
+    components = {c["component"]: c["healthy"] for c in json.loads(result.output)["components"]}
+    assert components.get("agent states (ami)") is (True if desk.telephony.name == "ari" else None), components
     result = await asyncio.to_thread(runner.invoke, main, ["agent", "screen", "ann"])
     assert result.exit_code == 0 and "not on a call" in result.output
 
