@@ -96,7 +96,7 @@ def simulate_campaign_command(ctx: click.Context, name: str, days: int, out: Pat
     Examples:
       dialer simulate campaign spring-m1 --days 5 --out var/sim/spring-m1.sqlite3
       dialer simulate campaign spring-m1 --order oldest --seed 2 --json
-      dialer report spring-m1 --db-url sqlite:///var/sim/spring-m1.sqlite3 --html sim.html
+      dialer --db-url sqlite:///var/sim/spring-m1.sqlite3 report spring-m1 --html sim.html
     """
     with open_app(ctx) as app:
         book = ProfileBook(load_profiles(app.settings["profile.custom_file"] or None))
@@ -135,7 +135,7 @@ def _print_result(result: SimulationResult) -> None:
         "callbacks asked / honoured / early": f"{f.callbacks_requested} / {f.callbacks_honoured} / {f.callbacks_early}",
         "channel utilisation": f.channel_utilisation, "violations (re-check)": f.violations})
     print_table("gate denials by reason", ["reason", "count"], list(f.denials_by_reason.items()))
-    click.echo(f"read it: dialer report {result.campaign} --db-url {result.scratch_url} [--html FILE]")
+    click.echo(f"read it: dialer --db-url {result.scratch_url} report {result.campaign} [--html FILE]")
 
 
 def _money_formatter(result: SimulationResult) -> Callable[[int], str]:
