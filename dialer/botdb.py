@@ -44,6 +44,7 @@ TO_STRATEGY: dict[BotDisposition, Disposition] = {
     BotDisposition.VERIFICATION_FAILED: Disposition.CALLBACK_REQUESTED,
     BotDisposition.NO_RESPONSE: Disposition.NO_ANSWER,
     BotDisposition.HUNG_UP: Disposition.CALLBACK_REQUESTED,
+    BotDisposition.CALLBACK_REQUESTED: Disposition.CALLBACK_REQUESTED,
 }
 
 
@@ -84,6 +85,8 @@ class DbCallContextProvider:
                 minimum_payment=(Decimal(account.minimum_payment_minor) * scale
                                  if account.minimum_payment_minor is not None else None),
                 agent_queue=campaign.queue.name if campaign.queue else "collections",
+                # "Call me at 6 pm" is heard in the zone the call's local date came from.
+                time_zone=zone, answered_at=self._clock.now(),
             )
 
 
@@ -109,7 +112,9 @@ class DbOutcomeSink:
                     intents=list(record.intents), willingness=record.willingness, score=record.collection_score,
                     transcript=[{"who": t.speaker, "text": t.text, "node": t.node, "intent": t.intent}
                                 for t in record.transcript],
-                    opt_out=record.opt_out, handoff_reason=record.handoff_reason, created_at=now))
+                    opt_out=record.opt_out, handoff_reason=record.handoff_reason, created_at=now,
+                    # UTC; with disposition callback_requested the retry rules make it next_eligible_at.
+                    callback_at=record.callback_at))
             # cn GB/T 45251 counts effective conversations with the debtor: right party, verified.
             if record.party is Party.DEBTOR and record.verified:
                 attempt.conversation = True
@@ -137,6 +142,8 @@ class DbOutcomeSink:
                                    attempt_id=attempt_id,
                                    detail={"disposition": record.disposition.value if record.disposition else None,
                                            "party": record.party.value, "verified": record.verified,
-                                           "disclosed": record.disclosed, "opt_out": record.opt_out}))
+                                           "disclosed": record.disclosed, "opt_out": record.opt_out,
+                                           "callback_at": (record.callback_at.isoformat()
+                                                           if record.callback_at else None)}))
             if attempt.outcome is not None and record.promise is None:
                 schedule_next(session, attempt_id, now=now)

@@ -4,7 +4,7 @@ supplies it (`CallContextProvider`) and receives the finished record (`OutcomeSi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
@@ -52,6 +52,8 @@ class CallContext:
     interest_amount: Decimal | None = None
     agent_queue: str = "collections"
     thresholds: StageThresholds = field(default_factory=StageThresholds)
+    time_zone: str = "UTC"                    # the debtor's IANA zone: callback times are said in it
+    answered_at: datetime | None = None       # aware; callback times ("in two hours") resolve against it
 
     @property
     def stage(self) -> str:

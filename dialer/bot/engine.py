@@ -8,7 +8,9 @@ state is reachable before verification, and the engine refuses at run time to pl
 
 from __future__ import annotations
 
+from datetime import datetime, time, timezone
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from dialer.bot.actions import (Action, CallerHungUp, CollectDigits, Done, Hangup, Heard, Keyed, Listen,
                                 Result, Say, SendSms, Silence, Transfer, Understood)
@@ -16,6 +18,7 @@ from dialer.bot.context import CallContext
 from dialer.bot.intents import PROMISES, Intent, Recognition
 from dialer.bot.money import speak_amount
 from dialer.bot.nlu import recognise
+from dialer.bot.nlu_times import DEFAULT_DELAY, speak_callback
 from dialer.bot.record import CallRecord, Disposition, PromiseToPay, Turn, collection_score
 from dialer.bot.script import Node, Rule, Script
 from dialer.bot.speech_text import speak_date
@@ -142,7 +145,19 @@ class DialogSession:
         else:
             values["promise_amount"] = values["amount"]
             values["promise_date"] = ""
+        callback = self.record.callback_at
+        now = self._local_now()
+        values["callback_time"] = (speak_callback(callback.astimezone(now.tzinfo), now, self.script.language)
+                                   if callback else "")
         return values
+
+    def _local_now(self) -> datetime:
+        """The debtor's wall clock at the call: callback times are heard and said in it. Without an
+        answer time (tests, the script walker) 10:00 on the context's `today` stands in."""
+        zone = ZoneInfo(self.context.time_zone)
+        if self.context.answered_at is not None:
+            return self.context.answered_at.astimezone(zone)
+        return datetime.combine(self.context.today, time(10), tzinfo=zone)
 
     def _say(self, prompt_id: str, node: Node) -> Say:
         variables = self._variables()
@@ -166,6 +181,7 @@ class DialogSession:
         if recognition.hardship_kind:
             self.record.hardship_kind = recognition.hardship_kind
         self._capture_promise(recognition)
+        self._capture_callback(recognition)
         if node.collect is not None:
             self._enter(node.collect["goto"])
             return
@@ -192,7 +208,7 @@ class DialogSession:
                              amount_due=self.context.amount_due)
         if isinstance(result, Heard):
             return recognise(result.text, self.script.language, self.context.today,
-                             amount_due=self.context.amount_due)
+                             amount_due=self.context.amount_due, now=self._local_now())
         if isinstance(result, (Silence, Done)):
             return Recognition(Intent.SILENCE)
         raise TypeError(f"unexpected result {result!r} while listening")
@@ -248,6 +264,19 @@ class DialogSession:
             amount = self.record.promise.amount if self.record.promise else self._default_promise_amount(recognition)
         self.record.promise = PromiseToPay(amount=Decimal(amount), currency=self.context.currency, due=due)
         self.record.disposition = Disposition.PROMISE_TO_PAY
+
+    def _capture_callback(self, recognition: Recognition) -> None:
+        """"Call me at 6 pm" at any point, verified or not: when (UTC) goes on the record; the after-call
+        rules make it next_eligible_at and the gate still judges that dial. A promise already made wins
+        the disposition (the promise review follows it up), the time is kept either way."""
+        if recognition.intent is not Intent.CALLBACK:
+            return
+        at = recognition.callback_at or self._local_now() + DEFAULT_DELAY
+        self.record.callback_at = at.astimezone(timezone.utc)
+        if "third_party" in recognition.tags and not self.record.verified:
+            self.record.party = Party.THIRD_PARTY
+        if self.record.promise is None:
+            self.record.disposition = Disposition.CALLBACK_REQUESTED
 
     def _default_promise_amount(self, recognition: Recognition) -> Decimal:
         if recognition.intent == Intent.PARTIAL_PAYMENT and self.context.minimum_payment is not None:

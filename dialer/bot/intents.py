@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 
@@ -19,6 +19,7 @@ class Intent(str, enum.Enum):
     WRONG_NUMBER = "wrong_number"
     THIRD_PARTY = "third_party"          # someone else answered (relative, colleague)
     ASKS_HUMAN = "asks_human"
+    CALLBACK = "callback"                # "call me at 6 pm" / "晚点打": a time to call back (may be absent)
     STOP_CALLING = "stop_calling"        # opt-out: DNC at once (47 CFR 64.1200(a)(10); GB/T 45251)
     AFFIRM = "affirm"                    # yes / speaking / that's me
     DENY = "deny"
@@ -45,3 +46,4 @@ class Recognition:
     digits: str | None = None           # digits said or keyed (verification answers)
     hardship_kind: str | None = None    # illness / quarantine / job_loss / no_money
     tags: tuple[str, ...] = field(default=())
+    callback_at: datetime | None = None  # CALLBACK: when, aware, in the debtor's zone (nlu_times)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from dialer.bot import nlu_en, nlu_zh
@@ -19,16 +19,18 @@ from dialer.bot.nlu_numbers import spoken_digits
 
 
 def recognise(text: str | None, language: str, today: date, *, digits: str | None = None,
-              keys: dict[str, Intent] | None = None, amount_due: Decimal | None = None) -> Recognition:
+              keys: dict[str, Intent] | None = None, amount_due: Decimal | None = None,
+              now: datetime | None = None) -> Recognition:
     """Classify one caller turn. `digits` (DTMF) wins over speech; `keys` maps a key to its intent for
-    this question. `amount_due` lets an amount below the balance count as a partial payment."""
+    this question. `amount_due` lets an amount below the balance count as a partial payment. `now` is
+    the caller's local time (aware, the debtor's zone): callback times ("at 6 pm") resolve against it."""
     if digits:
         return _recognise_keys(digits, keys or {})
     text = (text or "").strip()
     if not text:
         return Recognition(Intent.SILENCE, willingness=None)
     rules = nlu_zh if language.lower().startswith("zh") else nlu_en
-    result = rules.classify(text, today)
+    result = rules.classify(text, today, now)
     said_digits = spoken_digits(text, language)
     if result.intent in (Intent.PROMISE_NOW, Intent.PROMISE_LATER) and result.amount is not None \
             and amount_due is not None and result.amount < amount_due:

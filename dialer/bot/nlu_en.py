@@ -4,12 +4,13 @@ spaces; keep them readable, one idea per line."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime, time, timezone
 from decimal import Decimal
 
 from dialer.bot.intents import Intent, Recognition
 from dialer.bot.nlu_dates import parse_en_date
 from dialer.bot.nlu_numbers import en_words_to_number, is_en_number_word
+from dialer.bot.nlu_times import en_callback_time
 
 _CONTRACTIONS = {
     "can't": "cannot", "cant": "cannot", "can not": "cannot", "won't": "will not", "wont": "will not",
@@ -76,6 +77,22 @@ THIRD_PARTY = (
     r" pass (it|the message|a message|that) (on|along)", r" (give|pass) (him|her) the message",
     r" (this is|it is) not (him|her|he|she)", r" i am not (him|her|he|she)",
     r" (he|she) (cannot|can not) come to the phone", r" (his|her) phone", r" on (his|her) behalf",
+)
+# A time to call back, from the debtor or from whoever answered ("he's back at 6"). Checked after
+# opt-out (which always wins) and before who-is-on-the-line, so "she's out, call back at 6" is a callback.
+CALLBACK = (
+    r" (call|ring|phone|try|reach|contact) (me|him|her|us|them) (back|again|later|tomorrow|tonight|at|after|"
+    r"around|in (a|an|the|\d|one|two|three|half|twenty|thirty|forty|few|couple)|this|on|next|some other time|another time)",
+    r" (call|ring|phone|try) (back|again) (later|at|after|around|in|tomorrow|tonight|this|on|next|some|another)",
+    r" (call|ring|try) later", r" call back later", r" (can|could) you (call|ring) back",
+    r" (call|ring|phone) (me )?(tomorrow|tonight|this (morning|afternoon|evening)) ",
+    r" (call|ring|phone) (me )?(back )?(on |next )?(monday|tuesday|wednesday|thursday|friday|saturday|sunday)",
+    r" (i am|i will be) (busy|driving|at work|in a meeting|in class|in the middle of|on the other line|with a (customer|client|patient)|"
+    r"on my way|about to|working|at the doctor)",
+    r" (bad|not a good|not the best|inconvenient) time", r" (cannot|not able to) talk (right )?now", r" busy right now",
+    r" (he|she) (is|will be|gets|comes|should be) (back|home|free|available|off work|off) (at|after|around|by|in|tomorrow|tonight|this|later)",
+    r" (he|she) (comes|gets) (back|home) ", r" (better|best) time (to call|would be|is)",
+    r" (i am|i will be) (free|available|home) (at|after|around|by|in|tomorrow|tonight|this|later)",
 )
 ALREADY_PAID = (
     r" already (paid|made|sent|settled|transferred|took care|cleared|did)", r" (i|we) paid (it|that|this|the|in|off|yesterday|last|on|this)",
@@ -192,7 +209,8 @@ def _date_from_clauses(norm: str, today: date) -> date | None:
     return None
 
 
-def classify(text: str, today: date) -> Recognition:
+def classify(text: str, today: date, now: datetime | None = None) -> Recognition:
+    """`now` is the caller's local time (aware); without it, 10:00 UTC on `today` (tests, benchmarks)."""
     norm = normalise(text)
     if _any(STOP_CALLING, norm):
         return Recognition(Intent.STOP_CALLING)
@@ -200,6 +218,11 @@ def classify(text: str, today: date) -> Recognition:
         return Recognition(Intent.ASKS_HUMAN)
     if _any(WRONG_NUMBER, norm):
         return Recognition(Intent.WRONG_NUMBER)
+    if _any(CALLBACK, norm):
+        local_now = now or datetime.combine(today, time(10), tzinfo=timezone.utc)
+        third_party = _any(THIRD_PARTY, norm) or bool(re.search(r" (he|she|him|her) ", norm))
+        return Recognition(Intent.CALLBACK, callback_at=en_callback_time(text, local_now),
+                           tags=("third_party",) if third_party else ())
     if _any(THIRD_PARTY, norm):
         return Recognition(Intent.THIRD_PARTY)
     if _any(ALREADY_PAID, norm) and not re.search(r" (will|going to|gonna|can|could) pay", norm):

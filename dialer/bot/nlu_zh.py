@@ -4,12 +4,13 @@ punctuation; the willingness grades follow seed 000 ("我现在就去还" > "我
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime, time, timezone
 from decimal import Decimal
 
 from dialer.bot.intents import Intent, Recognition
 from dialer.bot.nlu_dates import parse_zh_date
 from dialer.bot.nlu_numbers import ZH_NUMERAL_CHARS, zh_numeral_to_number
+from dialer.bot.nlu_times import zh_callback_time
 
 _NUM = rf"[0-9{ZH_NUMERAL_CHARS}.]+"
 
@@ -27,6 +28,14 @@ THIRD_PARTY = (
     r"(他|她)(现在)?在?(不在|出去|出门|在上班|上班去|在忙|睡觉|睡了|出差|没在|不方便|在开会|开车|在医院|不在家|回老家)",
     r"(帮|替)(你|您|他|她)?(转告|带话|传达)", r"我(会)?(转告|告诉)(他|她)", r"(有|什么)事(跟|和|对)我说", r"我替(他|她)",
     r"(他|她)的(手机|电话)在我", r"(他|她)手机在我", r"我不是(他|她)本人", r"我不是(他|她)", r"本人不在", r"留个?言",
+)
+# A time to call back, from the debtor or whoever answered ("他晚上六点回来"). 打钱/打款/打过去 mean
+# paying, not phoning, so they are excluded. Checked after opt-out and before who-is-on-the-line.
+CALLBACK = (
+    r"再(打|来电|联系|给我打|打电话|打过来|打给我)(?!钱|款|过去|给你)", r"(晚点|晚些|稍后|等会儿?|待会儿?|一会儿?|回头|过会儿?|改天)(再)?(打|来电|联系|给我打|打给我|打电话|打过来)(?!钱|款|过去|给你)",
+    r"打给我(?!钱)", r"给我打(电话|过来)?(?!钱|款)", r"回(个)?电话?给我", r"(重新|再)?打回来",
+    r"(我|他|她)?(在|正在)(开会|忙|开车|上课|工作|上班|路上|外面)(?!.{0,6}(还|付|转|交))", r"(现在|这会儿?)(不方便|没空|忙)",
+    r"(不方便|没空)(接|说|讲|聊)", r"(他|她)(大概|应该|估计)?.{0,8}(回来|下班|有空|在家)", r"(我|他|她).{0,8}(之后|以后)有空",
 )
 ALREADY_PAID = (r"已经.{0,4}(还|转|付|交|缴|结清|打)", r"还过了", r"还清了",
                 r"(昨天|前天|刚才|刚刚|刚|上午|早上|早就|前几天|上周|上个月).{0,8}(还|转|付|交)(了|过|的)",
@@ -95,7 +104,8 @@ def _date_from_clauses(text: str, today: date) -> date | None:
     return None
 
 
-def classify(text: str, today: date) -> Recognition:
+def classify(text: str, today: date, now: datetime | None = None) -> Recognition:
+    """`now` is the caller's local time (aware); without it, 10:00 UTC on `today` (tests, benchmarks)."""
     t = _normalise(text)
     if _any(STOP_CALLING, t):
         return Recognition(Intent.STOP_CALLING)
@@ -103,6 +113,11 @@ def classify(text: str, today: date) -> Recognition:
         return Recognition(Intent.ASKS_HUMAN)
     if _any(WRONG_NUMBER, t):
         return Recognition(Intent.WRONG_NUMBER)
+    if _any(CALLBACK, t):
+        local_now = now or datetime.combine(today, time(10), tzinfo=timezone.utc)
+        third_party = _any(THIRD_PARTY, t) or bool(re.search(r"(他|她)", t))
+        return Recognition(Intent.CALLBACK, callback_at=zh_callback_time(text, local_now),
+                           tags=("third_party",) if third_party else ())
     if _any(THIRD_PARTY, t):
         return Recognition(Intent.THIRD_PARTY)
     if re.search(REPEAT_OR_QUESTION, t):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -26,6 +26,7 @@ class Disposition(str, enum.Enum):
     VERIFICATION_FAILED = "verification_failed"
     NO_RESPONSE = "no_response"
     HUNG_UP = "hung_up"
+    CALLBACK_REQUESTED = "callback_requested"   # "call me at 6 pm": callback_at holds when (UTC)
 
 
 @dataclass(frozen=True)
@@ -66,11 +67,13 @@ class CallRecord:
     collection_score: int | None = None
     hardship_kind: str | None = None
     prompts_played: list[str] = field(default_factory=list)   # prompt ids as sent to Asterisk (audit)
+    callback_at: datetime | None = None     # UTC; the time the caller asked to be called back
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["party"] = self.party.value
         data["disposition"] = self.disposition.value if self.disposition else None
+        data["callback_at"] = self.callback_at.isoformat() if self.callback_at else None
         if self.promise:
             data["promise"] = {"amount": str(self.promise.amount), "currency": self.promise.currency,
                                "due": self.promise.due.isoformat(), "confirmed": self.promise.confirmed}
@@ -84,7 +87,7 @@ _BASE_SCORE = {
     Disposition.HARDSHIP: 30, Disposition.HANDED_OFF: 35, Disposition.DISPUTE: 15, Disposition.REFUSED: 5,
     Disposition.THIRD_PARTY_MESSAGE: 20, Disposition.NO_RESPONSE: 20, Disposition.HUNG_UP: 15,
     Disposition.VERIFICATION_FAILED: 15, Disposition.OPTED_OUT: 5, Disposition.THIRD_PARTY_REFUSED: 5,
-    Disposition.WRONG_NUMBER: 0,
+    Disposition.WRONG_NUMBER: 0, Disposition.CALLBACK_REQUESTED: 40,
 }
 
 

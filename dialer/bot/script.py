@@ -24,7 +24,8 @@ from dialer.bot.script_shape import check_shape
 # Variables whose mere use makes a prompt a disclosure of the debt.
 DISCLOSURE_VARIABLES = frozenset({"amount", "minimum_payment", "interest", "due_date", "dpd",
                                   "promise_amount", "promise_date"})
-KNOWN_VARIABLES = DISCLOSURE_VARIABLES | {"debtor_name", "business", "callback_number", "check_name"}
+KNOWN_VARIABLES = DISCLOSURE_VARIABLES | {"debtor_name", "business", "callback_number", "check_name",
+                                          "callback_time"}
 MARK_KEYS = frozenset({"verified", "party", "disposition", "opt_out", "suppress_contact", "handoff_reason",
                        "promise_confirmed", "tag"})
 EXITS = ("listen", "collect", "branch", "goto", "transfer", "hangup")
