@@ -89,7 +89,7 @@ CALLBACK = (
     r" (call|ring|phone) (me )?(back )?(on |next )?(monday|tuesday|wednesday|thursday|friday|saturday|sunday)",
     r" (i am|i will be) (busy|driving|at work|in a meeting|in class|in the middle of|on the other line|with a (customer|client|patient)|"
     r"on my way|about to|working|at the doctor)",
-    r" (bad|not a good|not the best|inconvenient) time", r" (cannot|not able to) talk (right )?now", r" busy right now",
+    r" (bad|not a good|not the best|inconvenient) time", r" (i )?(cannot|not able to) talk (right )?now", r"^ busy right now",
     r" (he|she) (is|will be|gets|comes|should be) (back|home|free|available|off work|off) (at|after|around|by|in|tomorrow|tonight|this|later)",
     r" (he|she) (comes|gets) (back|home) ", r" (better|best) time (to call|would be|is)",
     r" (i am|i will be) (free|available|home) (at|after|around|by|in|tomorrow|tonight|this|later)",

@@ -164,7 +164,7 @@ def zh_callback_time(text: str, now: datetime) -> datetime:
         count: float | None = {"半": 0.5, "几": 3}.get(m.group(1))
         if count is None:
             count = zh_numeral_to_number(m.group(1))
-        if count and "半" in m.group(0)[len(m.group(1)):]:
+        if count and "半" in m.group(0)[m.end(1) - m.start(0):]:
             count += 0.5                 # "一个半小时"
         unit = timedelta(minutes=1) if m.group(2) == "分钟" else timedelta(hours=1)
         if count:

@@ -34,9 +34,13 @@ THIRD_PARTY = (
 CALLBACK = (
     r"再(打|来电|联系|给我打|打电话|打过来|打给我)(?!钱|款|过去|给你)", r"(晚点|晚些|稍后|等会儿?|待会儿?|一会儿?|回头|过会儿?|改天)(再)?(打|来电|联系|给我打|打给我|打电话|打过来)(?!钱|款|过去|给你)",
     r"打给我(?!钱)", r"给我打(电话|过来)?(?!钱|款)", r"回(个)?电话?给我", r"(重新|再)?打回来",
-    r"(我|他|她)?(在|正在)(开会|忙|开车|上课|工作|上班|路上|外面)(?!.{0,6}(还|付|转|交))", r"(现在|这会儿?)(不方便|没空|忙)",
-    r"(不方便|没空)(接|说|讲|聊)", r"(他|她)(大概|应该|估计)?.{0,8}(回来|下班|有空|在家)", r"(我|他|她).{0,8}(之后|以后)有空",
+    r"(他|她).{0,6}(点|小时|明天|晚上|下午|上午|中午|一会儿?|待会儿?|晚点)(就|才|能|会|以后|之后)?(回来|下班|有空|在家|回家)",
+    r"(我|他|她).{0,8}(之后|以后)有空",
 )
+# The caller is busy now: a callback in two hours, unless it is someone else's whereabouts
+# ("他在开会" is a third party answering, with nothing asked).
+BUSY = (r"我(现在)?(在|正在)(开会|忙|开车|上课|工作|上班|路上|外面)(?!.{0,6}(还|付|转|交))", r"^(现在|这会儿?)(不方便|没空|忙)",
+        r"我(现在|这会儿?)?(不方便|没空)(接|说|讲|聊)?")
 ALREADY_PAID = (r"已经.{0,4}(还|转|付|交|缴|结清|打)", r"还过了", r"还清了",
                 r"(昨天|前天|刚才|刚刚|刚|上午|早上|早就|前几天|上周|上个月).{0,8}(还|转|付|交)(了|过|的)",
                 r"已还", r"还上了", r"结清了", r"刚(刚)?(还|转|付|交)(上|了|过)", r"(早|都)还了", r"还完了", r"付过了", r"交过了", r"转过去了", r"钱已经", r"已经处理")
@@ -113,7 +117,7 @@ def classify(text: str, today: date, now: datetime | None = None) -> Recognition
         return Recognition(Intent.ASKS_HUMAN)
     if _any(WRONG_NUMBER, t):
         return Recognition(Intent.WRONG_NUMBER)
-    if _any(CALLBACK, t):
+    if _any(CALLBACK, t) or (_any(BUSY, t) and not _any(THIRD_PARTY, t)):
         local_now = now or datetime.combine(today, time(10), tzinfo=timezone.utc)
         third_party = _any(THIRD_PARTY, t) or bool(re.search(r"(他|她)", t))
         return Recognition(Intent.CALLBACK, callback_at=zh_callback_time(text, local_now),
