@@ -22,11 +22,18 @@ _SHARED = """
 <when> = today | tonight | right now | now | tomorrow | the day after tomorrow | next <day> | on <day> | this <day> | by <day> | <day>
        | next week | this weekend | at the end of the month | end of the month | next month | on the <ordinal> | in (two | three | a few | a couple of) days
        | as soon as possible | as soon as i can | soon | later | when i get paid | on payday;
+<hour> = one | two | three | four | five | six | seven | eight | nine | ten | eleven | twelve;
+<at> = (at | after | around) <hour> [thirty] [a m | p m | o'clock] | <hour> [thirty] (a m | p m)
+     | tomorrow [morning | afternoon | evening] | tonight | this (morning | afternoon | evening)
+     | in (an hour | half an hour | two hours | <below100> (hours | minutes)) | later | on <day>;
+<callback> = [i am (busy | driving | in a meeting | at work)] [please | can you] (call | ring) (me | him | her) [back] <at>
+     | [i am (busy | driving | in a meeting | at work)] [please | can you] call back [<at>] | i am (busy | driving | in a meeting)
+     | (he | she) (is | will be) back <at> | try (me | him | her) again <at> | [sorry] this is not a good time;
 """
 
 _GRAMMARS = {
     "identity": """
-public <utt> = [<lead>] [<filler>] (<yes> | <no> | <wrong> | <third> | <stop> | <human>) [<filler>];
+public <utt> = [<lead>] [<filler>] (<yes> | <no> | <wrong> | <third> | <stop> | <human> | <callback>) [<filler>];
 <yes> = yes | yeah | yep | speaking | this is he | this is she | that is me | it is me | yes speaking | yes this is [him | her | me] | correct;
 <no> = no | nope | not me | no it is not;
 <wrong> = wrong number | you have the wrong number | i do not know (him | her | that person) | there is no one here by that name | nobody by that name;
@@ -37,14 +44,14 @@ public <utt> = [<lead>] [<filler>] [it is | my year of birth is | i was born in 
 <year> = nineteen <tens> [<digit>] | two thousand [and] [<below100>] | nineteen hundred [and] [<below100>];
 """,
     "confirm": """
-public <utt> = [<lead>] [<filler>] (<yes> | <no> | <promise> | <stop> | <human>) [<filler>];
+public <utt> = [<lead>] [<filler>] (<yes> | <no> | <promise> | <stop> | <human> | <callback>) [<filler>];
 <yes> = yes | yeah | yep | correct | that is right | right | sure | ok | okay | that is correct | i will | of course;
 <no> = no | nope | that is not right | not really | no i can not | no i will not;
 <promise> = i will pay [<amount>] [<when>] | [i can pay] <when> | make it <when>;
 <amount> = <number> dollars [and <below100> cents] | <number> | all of it | the full amount | the minimum;
 """,
     "payment": """
-public <utt> = [<lead>] [<filler>] (<promise> | <partial> | <paid> | <refuse> | <hardship> | <dispute> | <stop> | <human> | <yes> | <no> | <wrong> | <third>) [<filler>];
+public <utt> = [<lead>] [<filler>] (<promise> | <partial> | <paid> | <refuse> | <hardship> | <dispute> | <stop> | <human> | <yes> | <no> | <wrong> | <third> | <callback>) [<filler>];
 <yes> = yes | yeah | sure | ok | okay | of course;
 <no> = no | nope | not today;
 <promise> = [yes] [i] (will | can | am going to) pay [it | that | you] [<amount>] [<when>] | [i will pay] <when> | i am paying [it] [right now | now | today] | i will (do it | send it | transfer it) [<when>] | i will try to pay [<when>];
