@@ -18,7 +18,7 @@ from dialer.bot.context import CallContext
 from dialer.bot.intents import PROMISES, Intent, Recognition
 from dialer.bot.money import speak_amount
 from dialer.bot.nlu import recognise
-from dialer.bot.nlu_times import DEFAULT_DELAY, speak_callback
+from dialer.bot.nlu_times import DEFAULT_DELAY, after, speak_callback
 from dialer.bot.record import CallRecord, Disposition, PromiseToPay, Turn, collection_score
 from dialer.bot.script import Node, Rule, Script
 from dialer.bot.speech_text import speak_date
@@ -271,7 +271,7 @@ class DialogSession:
         the disposition (the promise review follows it up), the time is kept either way."""
         if recognition.intent is not Intent.CALLBACK:
             return
-        at = recognition.callback_at or self._local_now() + DEFAULT_DELAY
+        at = recognition.callback_at or after(self._local_now(), DEFAULT_DELAY)
         self.record.callback_at = at.astimezone(timezone.utc)
         if "third_party" in recognition.tags and not self.record.verified:
             self.record.party = Party.THIRD_PARTY

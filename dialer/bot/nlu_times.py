@@ -18,7 +18,7 @@ hour is callable (23:00, a holiday) is the compliance gate's decision when the c
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 from dialer.bot.money import en_integer, zh_integer
 from dialer.bot.nlu_dates import parse_en_date, parse_zh_date
@@ -27,6 +27,11 @@ from dialer.bot.nlu_numbers import ZH_NUMERAL_CHARS, en_words_to_number, zh_nume
 DEFAULT_DELAY = timedelta(hours=2)
 DAY_ONLY_HOUR = 10
 PART_HOURS = {"morning": 9, "noon": 12, "afternoon": 14, "evening": 19}
+
+
+def after(now: datetime, delta: timedelta) -> datetime:
+    """`delta` of elapsed time, not of wall clock: "in two hours" across a DST change is two hours."""
+    return (now.astimezone(timezone.utc) + delta).astimezone(now.tzinfo)
 
 
 def _clock_hour(hour: int, part: str | None, now: datetime, day_named: bool) -> int:
@@ -51,13 +56,13 @@ def resolve(now: datetime, *, day: date | None, hour: int | None, minute: int, p
             delta: timedelta | None) -> datetime:
     """The callback instant in `now`'s zone from what was said (see the module's conventions)."""
     if delta is not None:
-        return now + delta
+        return after(now, delta)
     today = now.date()
     if day is not None and day <= today:
         day = None                      # "today" / "tonight" name no other day
     if hour is None and part is None:
         if day is None:
-            return now + DEFAULT_DELAY
+            return after(now, DEFAULT_DELAY)
         return datetime.combine(day, time(DAY_ONLY_HOUR), tzinfo=now.tzinfo)
     clock = _clock_hour(hour, part, now, day is not None) if hour is not None else PART_HOURS[part or "morning"]
     at = datetime.combine(day or today, time(clock, minute if hour is not None else 0), tzinfo=now.tzinfo)
@@ -117,7 +122,7 @@ def en_callback_time(text: str, now: datetime) -> datetime:
         if count:
             return resolve(now, day=None, hour=None, minute=0, part=None, delta=unit * count)
     if re.search(r" in half an hour ", t):
-        return now + timedelta(minutes=30)
+        return after(now, timedelta(minutes=30))
     day = parse_en_date(t, now.date())
     part = _en_part(t)
     hour, minute = None, 0

@@ -65,6 +65,19 @@ def test_given_the_same_words_in_two_zones_then_the_same_wall_time_is_two_differ
     assert sh.astimezone(timezone.utc) == datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
 
 
+def test_given_in_two_hours_said_just_before_new_york_leaves_daylight_time_then_two_real_hours():
+    before_change = datetime(2026, 11, 1, 0, 30, tzinfo=NEW_YORK)             # 04:30 UTC, EDT
+    got = recognise("call me back in two hours", "en-US", before_change.date(), now=before_change)
+    assert got.callback_at.astimezone(timezone.utc) == datetime(2026, 11, 1, 6, 30, tzinfo=timezone.utc)
+    assert got.callback_at.astimezone(NEW_YORK).strftime("%H:%M") == "01:30"   # the second 01:30, EST
+
+
+def test_given_6_pm_on_the_day_new_york_leaves_daylight_time_then_6_pm_standard_time():
+    before_change = datetime(2026, 11, 1, 0, 30, tzinfo=NEW_YORK)
+    got = recognise("call me at 6 pm", "en-US", before_change.date(), now=before_change)
+    assert got.callback_at.astimezone(timezone.utc) == datetime(2026, 11, 1, 23, 0, tzinfo=timezone.utc)
+
+
 @pytest.mark.parametrize("text,language,intent", [
     ("我晚点打钱给你们", "zh-CN", Intent.PROMISE_LATER),     # 打钱 is paying, not phoning
     ("我明天打款", "zh-CN", Intent.PROMISE_LATER),
