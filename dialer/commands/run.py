@@ -91,6 +91,12 @@ def status(ctx: click.Context, as_json: bool) -> None:
     print_table("health", ["component", "healthy", "detail"],
                 [(c["component"], "yes" if c["healthy"] else "NO", c["detail"]) for c in components])
     if daemon:
-        print_table("campaigns (last tick)", ["campaign", "state", "in flight", "wanted", "placed", "denied"],
-                    [(c["campaign"], c["state"], c["in_flight"], c["wanted"], c["placed"], c["denied"])
-                     for c in daemon["campaigns"]])
+        columns = ["campaign", "state", "in flight", "wanted", "placed", "denied"]
+        rows = [[c["campaign"], c["state"], c["in_flight"], c["wanted"], c["placed"], c["denied"]]
+                for c in daemon["campaigns"]]
+        # Scaled out (docs/scale-out.md): say which node paces each campaign; a single daemon has no owner.
+        if any(c.get("owner") for c in daemon["campaigns"]):
+            columns.append("pacing owner")
+            for row, c in zip(rows, daemon["campaigns"]):
+                row.append(c.get("owner") or "-")
+        print_table("campaigns (last tick)", columns, rows)
