@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -33,13 +34,33 @@ pytestmark = [pytest.mark.asterisk, pytest.mark.slow]
 DIAL = "Local/{number}@demo-carrier"
 
 
-def build_daemon(sessions: sessionmaker[Session], asterisk: AsteriskInstance, tmp_path: Path) -> Daemon:
+def wire_daemon(sessions: sessionmaker[Session], asterisk: AsteriskInstance,
+                tmp_path: Path) -> tuple[Daemon, AriTelephony]:
+    """The daemon as `dialer run` wires it, and its ARI adapter (whose health a test can watch)."""
     clock, authority = SystemClock(), PermitAuthority()
     book = ProfileBook(load_profiles())
     gate = CallGate(sessions=sessions, profile_for=book.for_campaign, authority=authority, clock=clock, node="e2e")
     telephony = AriTelephony(settings=asterisk.ari, authority=authority, clock=clock)
-    return Daemon(sessions=sessions, gate=gate, telephony=telephony, clock=clock, node="e2e", dial_template=DIAL,
-                  tick_seconds=0.25, grace_seconds=30, status_file=tmp_path / "status.json", exit_when_idle_s=3)
+    daemon = Daemon(sessions=sessions, gate=gate, telephony=telephony, clock=clock, node="e2e", dial_template=DIAL,
+                    tick_seconds=0.25, grace_seconds=30, status_file=tmp_path / "status.json", exit_when_idle_s=3)
+    return daemon, telephony
+
+
+def build_daemon(sessions: sessionmaker[Session], asterisk: AsteriskInstance, tmp_path: Path) -> Daemon:
+    return wire_daemon(sessions, asterisk, tmp_path)[0]
+
+
+async def wait_for_daemon(run: asyncio.Task[object], condition: Callable[[], bool], *, timeout_s: float,
+                          what: str) -> None:
+    """Wait until `condition()` holds while the daemon runs; fail at once if the daemon ended."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while not condition():
+        if run.done():
+            run.result()   # its exception, if it raised
+            raise AssertionError(f"the daemon stopped before {what}")
+        assert loop.time() < deadline, f"not {what} after {timeout_s:.0f} s"
+        await asyncio.sleep(0.05)
 
 
 @pytest.fixture
@@ -49,6 +70,15 @@ def sessions(tmp_path: Path) -> sessionmaker[Session]:
     url = f"sqlite:///{tmp_path / 'e2e.sqlite3'}"
     migrate.upgrade(url)
     return make_sessionmaker(make_engine(url))
+
+
+def attempts_in(sessions: sessionmaker[Session]) -> int:
+    with sessions() as session:
+        return session.scalar(select(func.count(Attempt.id))) or 0
+
+
+def tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-3000:]
 
 
 async def test_given_mixed_far_ends_when_the_daemon_runs_then_each_call_ends_as_its_far_end_behaved(
@@ -101,19 +131,32 @@ def test_given_the_daemon_is_killed_mid_campaign_when_restarted_then_no_attempt_
            # No metrics endpoint: the default port may be taken by another dialer on this machine.
            "DIALER_METRICS_PORT": "0"}
     cli = [sys.executable, "-c", "from cli import main; main()", "run", "--exit-when-idle", "3"]
-    first = subprocess.Popen(cli, env=env, cwd=Path(__file__).resolve().parents[2],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        with sessions() as session:
-            if (session.scalar(select(func.count(Attempt.id))) or 0) >= 10:
-                break
-        time.sleep(0.2)
-    first.send_signal(signal.SIGKILL)
-    first.wait()
-    second = subprocess.run(cli, env=env, cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True,
-                            timeout=180)
-    assert second.returncode == 0, second.stderr[-2000:]
+    repo = Path(__file__).resolve().parents[2]
+    with open(tmp_path / "first.log", "wb") as log:
+        first = subprocess.Popen(cli, env=env, cwd=repo, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        # Killed once 10 calls are placed, whatever the machine's speed: a slow start under load
+        # must not turn this into a kill before any call (which would test nothing).
+        deadline = time.monotonic() + 120
+        while attempts_in(sessions) < 10:
+            assert first.poll() is None, f"first daemon exited {first.returncode}: {tail(tmp_path / 'first.log')}"
+            assert time.monotonic() < deadline, f"fewer than 10 calls after 120 s: {tail(tmp_path / 'first.log')}"
+            time.sleep(0.1)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+    # The rest of the campaign: at most 40 calls, 30 at a time, each rings up to 15 s (+ AMD's
+    # 5 s), then 3 s idle. A minute of work on an idle machine; the bound leaves room for a CI
+    # machine running other suites, and a timeout kills the daemon and shows what it logged.
+    with open(tmp_path / "second.log", "wb") as log:
+        second = subprocess.Popen(cli, env=env, cwd=repo, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        second.wait(timeout=300)
+    except subprocess.TimeoutExpired:
+        second.kill()
+        second.wait()
+        raise AssertionError(f"second daemon still running after 300 s: {tail(tmp_path / 'second.log')}") from None
+    assert second.returncode == 0, tail(tmp_path / "second.log")
     with sessions() as session:
         rows = session.execute(select(Attempt.e164, Attempt.state, Attempt.outcome)).all()
     engine.dispose()
@@ -124,14 +167,23 @@ def test_given_the_daemon_is_killed_mid_campaign_when_restarted_then_no_attempt_
 async def test_given_asterisk_restarts_mid_campaign_then_the_daemon_reconnects_reconciles_and_finishes(
         asterisk: AsteriskInstance, sessions: sessionmaker[Session], tmp_path: Path) -> None:
     _, numbers = make_far_end_campaign(sessions, accounts=40, zone=zone_at_local_hour(range(9, 20)), name="restart")
-    daemon = build_daemon(sessions, asterisk, tmp_path)
+    daemon, telephony = wire_daemon(sessions, asterisk, tmp_path)
     run = asyncio.create_task(daemon.run())
     try:
-        while daemon.summary.placed < 10:
-            await asyncio.sleep(0.2)
-        # Calls are up (several ring for 15 s): take Asterisk away under them and bring it back.
+        await wait_for_daemon(run, lambda: daemon.summary.placed >= 10, timeout_s=120, what="10 calls placed")
+        # Calls are up (several ring for 15 s): take Asterisk away under them. The daemon keeps
+        # dialling until it sees Asterisk gone (its event socket closes), so the calls "up when
+        # Asterisk went away" are counted only once it has seen that and finished the tick that
+        # was running then: ticks started after that decide with Asterisk unhealthy (no dial).
+        await asyncio.to_thread(asterisk.harness, "stop")
+        await wait_for_daemon(run, lambda: not telephony.health().healthy, timeout_s=30,
+                              what="Asterisk seen as down by the daemon")
+        tick_when_seen_down = daemon.summary.ticks
+        await wait_for_daemon(run, lambda: daemon.summary.ticks > tick_when_seen_down, timeout_s=30,
+                              what="a tick started with Asterisk down")
         placed_before_restart = daemon.summary.placed
-        await asyncio.to_thread(asterisk.harness, "restart")
+        await asyncio.to_thread(asterisk.harness, "start")
+        # The rest of the campaign: 30 calls at up to 15 s of ringing each, plus the reconnection.
         summary = await asyncio.wait_for(run, timeout=240)
     finally:
         if not run.done():
