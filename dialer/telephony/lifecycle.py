@@ -156,10 +156,18 @@ class CallLifecycle:
             return Outcome.FAILED if failed else unanswered_outcome(self.cause, self.dial_status)
         if self.amd is AmdResult.MACHINE:
             return Outcome.MACHINE
+        if self.taken_by_bot():
+            return Outcome.HUMAN
         if (Route.QUEUE in self.routes and self.connected_at is None
                 and self.routes[-1] is not Route.QUEUE):
             return Outcome.ABANDONED
         return Outcome.HUMAN
+
+    def taken_by_bot(self) -> bool:
+        """The bot took the call the moment it was answered. Its later hand-off to agents that nobody
+        takes (a bot-only campaign's escalation stage) does not make the call abandoned: the person was
+        never left waiting for someone to speak."""
+        return bool(self.routes) and self.routes[0] is Route.BOT
 
     # --- events -----------------------------------------------------------------------------
 

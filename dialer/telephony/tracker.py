@@ -269,7 +269,7 @@ class CallTracker:
         lc = call.lifecycle
         outcome = lc.outcome or Outcome.FAILED
         # Answered, then only the identification message: nobody (agent or bot) took the call.
-        if outcome is Outcome.HUMAN and lc.routes and lc.routes[-1] is Route.SAFE_HARBOUR:
+        if outcome is Outcome.HUMAN and lc.routes and lc.routes[-1] is Route.SAFE_HARBOUR and not lc.taken_by_bot():
             outcome = Outcome.ABANDONED
         # Preview/manual: the dialplan reports every unanswered dial of the contact (DialerDialEnd);
         # without one, the agent's own phone never answered and the contact was not dialled.

@@ -114,3 +114,12 @@ def test_given_an_event_of_another_attempt_then_refused():
     call = CallLifecycle(attempt_id=8)
     with pytest.raises(ValueError):
         call.apply(ev(CallEventKind.RINGING))
+
+
+def test_given_the_bot_took_the_call_when_its_hand_off_finds_no_agent_then_not_abandoned():
+    # A bot-only campaign's escalation: the bot talked from the answer on, then transferred to a
+    # queue nobody staffs, and the dialplan played the identification message.
+    call = run(ev(CallEventKind.ANSWERED, 5), ev(CallEventKind.ROUTED, 6, route=Route.BOT),
+               ev(CallEventKind.ROUTED, 60, route=Route.QUEUE),
+               ev(CallEventKind.ROUTED, 61, route=Route.SAFE_HARBOUR), ev(CallEventKind.ENDED, 70))
+    assert call.outcome is Outcome.HUMAN
