@@ -54,11 +54,12 @@ async def test_given_local_callees_when_originated_then_each_attempt_ends_with_i
             assert recording == f"dialer-77-{attempt_id}.wav"
             # MixMonitor's full-call recording, closed when the call ended.
             path = asterisk.recording_dir / recording
-            for _ in range(20):
-                if path.exists() and path.stat().st_size > 44:
-                    break
+            # MixMonitor writes the file from its own thread after the hangup: give a loaded
+            # machine up to 20 s (2 s was not always enough).
+            deadline = asyncio.get_running_loop().time() + 20
+            while not (path.exists() and path.stat().st_size > 44) and asyncio.get_running_loop().time() < deadline:
                 await asyncio.sleep(0.1)
-            assert path.stat().st_size > 44
+            assert path.exists() and path.stat().st_size > 44, path
         if behaviour == "answer-1":
             # The bot is not running in this test: Asterisk falls back to the safe-harbour message.
             assert lifecycle.routes == [Route.BOT, Route.SAFE_HARBOUR]

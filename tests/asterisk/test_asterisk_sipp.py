@@ -57,13 +57,15 @@ async def test_given_a_registered_auto_answering_agent_when_a_human_answers_then
         "agent-register.xml", port=register_port, remote=f"127.0.0.1:{asterisk.sip_port}",
         extra=("-s", "agent1", "-au", "agent1", "-ap", asterisk.agent_password,
                "-key", "contact_port", str(agent_port)))
-    assert await asyncio.to_thread(registration.wait, 10) == 0, \
+    assert await asyncio.to_thread(registration.wait, 30) == 0, \
         sipp.output("agent-register.xml", register_port)
 
-    # Asterisk now sees agent1 as a free queue member (device state from the registration).
-    for _ in range(30):
+    # Asterisk now sees agent1 as a free queue member (device state from the registration): a
+    # deadline, not a count of tries, since each AMI round trip is slower on a loaded machine.
+    deadline = asyncio.get_running_loop().time() + 30
+    while True:
         agents = {(a.queue, a.name): a.state for a in (await ami_telephony.refresh_agents()).agents}
-        if agents.get(("collections", "agent1")) is AgentState.FREE:
+        if agents.get(("collections", "agent1")) is AgentState.FREE or asyncio.get_running_loop().time() > deadline:
             break
         await asyncio.sleep(0.1)
     assert agents[("collections", "agent1")] is AgentState.FREE

@@ -47,6 +47,7 @@ async def test_given_the_ari_link_is_cut_mid_campaign_when_asterisk_stays_up_the
         run = asyncio.create_task(daemon.run())
         try:
             while daemon.summary.placed < 10:
+                assert not run.done(), run   # a daemon that died must fail the test, not hang it
                 await asyncio.sleep(0.1)
             proxy.cut()                       # WebSocket and HTTP connections reset; calls stay up
             await asyncio.sleep(1.0)
@@ -107,6 +108,7 @@ async def test_given_postgresql_restarts_mid_campaign_then_outcomes_are_written_
         run = asyncio.create_task(daemon.run())
         try:
             while daemon.summary.placed < 12:
+                assert not run.done(), run   # a daemon that died must fail the test, not hang it
                 await asyncio.sleep(0.1)
             ended_before = daemon.summary.ended
             # Down for 6 s: busy and rejected calls end meanwhile; their outcomes must wait, not vanish.

@@ -22,6 +22,6 @@ async def register_agent(asterisk: AsteriskInstance, sipp: Sipp, agent: str, *, 
     registration = sipp.start(
         "agent-register.xml", port=register_port, remote=f"127.0.0.1:{asterisk.sip_port}",
         extra=("-s", agent, "-au", agent, "-ap", asterisk.agent_password, "-key", "contact_port", str(phone_port)))
-    code = await asyncio.to_thread(registration.wait, 10)
+    code = await asyncio.to_thread(registration.wait, 30)   # a REGISTER round trip; slow under load
     assert code == 0, sipp.output("agent-register.xml", register_port)
     return phone
