@@ -119,7 +119,7 @@ async def test_given_ringing_calls_when_the_link_drops_then_adapters_reconnect_r
                     await telephony.hangup(handles[telephony.name])
                     seen = await wait_until_ended(streams[telephony.name],
                                                   {handles[telephony.name].attempt_id},
-                                                  timeout_s=10)
+                                                  timeout_s=30)
                     assert seen[handles[telephony.name].attempt_id][-1].kind is CallEventKind.ENDED
         finally:
             await ari.close()
@@ -143,15 +143,16 @@ async def test_given_a_silent_half_open_link_when_keepalives_go_unanswered_then_
             ami.on_reconnect(reconnected["ami"].set)
             ari_proxy.freeze()
             ami_proxy.freeze()
-            # Nothing closes the sockets: only the adapters' own keepalives can notice.
-            await asyncio.wait_for(asyncio.gather(*(e.wait() for e in reconnected.values())), 15)
+            # Nothing closes the sockets: only the adapters' own keepalives can notice (a few
+            # seconds; the bound is for a loaded machine).
+            await asyncio.wait_for(asyncio.gather(*(e.wait() for e in reconnected.values())), 30)
             for telephony in (ari, ami):
                 assert telephony.health().healthy
                 permit = issue_permit(permit_authority)
                 async with telephony.events() as events:
                     await telephony.originate(permit, route=RoutePlan.to_bot(),
                                               dial="Local/busy@callee-sim")
-                    seen = await wait_until_ended(events, {permit.attempt_id}, timeout_s=10)
+                    seen = await wait_until_ended(events, {permit.attempt_id}, timeout_s=30)
                 assert seen[permit.attempt_id][-1].cause == 17
         finally:
             await ari.close()

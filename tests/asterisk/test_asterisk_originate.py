@@ -93,7 +93,7 @@ async def test_given_a_ringing_call_when_listed_and_hung_up_then_reconciliation_
         assert len(live) == 1 and live[0].channel_id == handle.channel_id
         assert not live[0].answered
         await telephony.hangup(handle)
-        seen = await wait_until_ended(events, {permit.attempt_id}, timeout_s=10)
+        seen = await wait_until_ended(events, {permit.attempt_id}, timeout_s=30)
     assert seen[permit.attempt_id][-1].kind is CallEventKind.ENDED
     assert permit.attempt_id not in {c.attempt_id for c in await telephony.live_calls()}
     await telephony.hangup(handle)   # already gone: not an error

@@ -84,7 +84,7 @@ async def test_given_a_registered_auto_answering_agent_when_a_human_answers_then
         assert lifecycle.agent == "agent1"
         assert ami_telephony.agents().count(AgentState.IN_CALL) == 1
         await ami_telephony.hangup(handle)
-        seen = await wait_until_ended(events, {permit.attempt_id}, timeout_s=10)
+        seen = await wait_until_ended(events, {permit.attempt_id}, timeout_s=30)
     for event in seen[permit.attempt_id]:
         lifecycle.apply(event)
     assert lifecycle.outcome is Outcome.HUMAN
