@@ -3,6 +3,14 @@
 With a grammar per question pocketsphinx was exact and fast here (~0.02-0.1 s per utterance); open
 vocabulary was poor (reference/DEPENDENCIES.md). The grammars cover what the intent rules in
 `nlu_en` understand; the recogniser's text then goes through the same rules as any other text.
+
+pocketsphinx expands every reference to a rule into its own copy of that rule's states. The
+`payment` step used to write each intent with its own `[<amount>] [<when>]` tail and a `<callback>`
+with three `<at>`s: amounts and dates were copied ~10 times (4,100 states, 39,000 transitions). It
+is now one answer shape, "opening, then an optional amount, then an optional time", so each
+sub-grammar appears once or twice (1,900 states); intents that never carry an amount or a date are
+fixed phrases. The text may be a little freer than before ("i will send it two hundred dollars"),
+which the intent rules read like any other text.
 """
 
 from __future__ import annotations
@@ -16,13 +24,17 @@ _SHARED = """
 <teen> = ten | eleven | twelve | thirteen | fourteen | fifteen | sixteen | seventeen | eighteen | nineteen;
 <tens> = twenty | thirty | forty | fifty | sixty | seventy | eighty | ninety;
 <below100> = <digit> | <teen> | <tens> [<digit>];
-<number> = <below100> | [a | <digit>] hundred [and] [<below100>] | (<below100> | a) thousand [[<digit>] hundred] [and] [<below100>] | <teen> hundred [and] [<below100>];
 <day> = monday | tuesday | wednesday | thursday | friday | saturday | sunday;
+<hour> = one | two | three | four | five | six | seven | eight | nine | ten | eleven | twelve;
+"""
+
+# Amounts, dates and callback times as the identity and confirm steps write them.
+_WHEN_RULES = """
+<number> = <below100> | [a | <digit>] hundred [and] [<below100>] | (<below100> | a) thousand [[<digit>] hundred] [and] [<below100>] | <teen> hundred [and] [<below100>];
 <ordinal> = first | second | third | fourth | fifth | sixth | seventh | eighth | ninth | tenth | fifteenth | twentieth | thirtieth | twenty first | twenty fifth;
 <when> = today | tonight | right now | now | tomorrow | the day after tomorrow | next <day> | on <day> | this <day> | by <day> | <day>
        | next week | this weekend | at the end of the month | end of the month | next month | on the <ordinal> | in (two | three | a few | a couple of) days
        | as soon as possible | as soon as i can | soon | later | when i get paid | on payday;
-<hour> = one | two | three | four | five | six | seven | eight | nine | ten | eleven | twelve;
 <at> = (at | after | around) <hour> [thirty] [a m | p m | o'clock] | <hour> [thirty] (a m | p m)
      | tomorrow [morning | afternoon | evening] | tonight | this (morning | afternoon | evening)
      | in (an hour | half an hour | two hours | <below100> (hours | minutes)) | later | on <day>;
@@ -38,7 +50,7 @@ public <utt> = [<lead>] [<filler>] (<yes> | <no> | <wrong> | <third> | <stop> | 
 <no> = no | nope | not me | no it is not;
 <wrong> = wrong number | you have the wrong number | i do not know (him | her | that person) | there is no one here by that name | nobody by that name;
 <third> = (he | she) is not (here | home | available) | this is his (wife | mother | father | son | brother) | this is her (husband | mother | father | daughter | sister) | i can take a message;
-""",
+""" + _WHEN_RULES,
     "digits": """
 public <utt> = [<lead>] [<filler>] [it is | my year of birth is | i was born in | the last four digits are] (<year> | <digit> <digit> <digit> <digit>) [<filler>] | <stop> | <human> | wrong number;
 <year> = nineteen <tens> [<digit>] | two thousand [and] [<below100>] | nineteen hundred [and] [<below100>];
@@ -49,20 +61,30 @@ public <utt> = [<lead>] [<filler>] (<yes> | <no> | <promise> | <stop> | <human> 
 <no> = no | nope | that is not right | not really | no i can not | no i will not;
 <promise> = i will pay [<amount>] [<when>] | [i can pay] <when> | make it <when>;
 <amount> = <number> dollars [and <below100> cents] | <number> | all of it | the full amount | the minimum;
-""",
+""" + _WHEN_RULES,
+    # One answer shape (see the module docstring): <fixed> phrases carry no amount or date; a payment
+    # opening takes one shared amount and time tail, a callback opening the same time rule.
     "payment": """
-public <utt> = [<lead>] [<filler>] (<promise> | <partial> | <paid> | <refuse> | <hardship> | <dispute> | <stop> | <human> | <yes> | <no> | <wrong> | <third> | <callback>) [<filler>];
-<yes> = yes | yeah | sure | ok | okay | of course;
-<no> = no | nope | not today;
-<promise> = [yes] [i] (will | can | am going to) pay [it | that | you] [<amount>] [<when>] | [i will pay] <when> | i am paying [it] [right now | now | today] | i will (do it | send it | transfer it) [<when>] | i will try to pay [<when>];
-<partial> = i can (only pay | pay part of it | pay half | pay some of it | pay the minimum) [<amount>] [<when>] | i can pay <amount> (now | today | <when>) and the rest later;
+public <utt> = [<lead>] [<filler>] (<fixed> | <pay> [<amount>] [<time>] [and the rest later] | <call> [<time>] | <time>) [<filler>];
+<fixed> = yes | yeah | sure | ok | okay | of course | no | nope | not today | i am paying [it] [right now | now | today]
+        | i (already paid | have already paid | paid [it] yesterday | paid [it] last week | made the payment [already]) | it is already paid
+        | i (will not | am not going to | refuse to) pay [you | that | it] | i am not paying [that | you] | no way
+        | i (lost my job | am sick | am in the hospital | am unemployed | can not afford it | do not have the money | have no money | am in quarantine | was laid off)
+        | (that | this) is not my debt | i never borrowed [that | any] money | the amount is wrong | i do not owe (you | that | anything) | i dispute (this | that) [debt]
+        | wrong number | (he | she) is not (here | home | available) | <stop> | <human>
+        | i am (busy | driving | in a meeting) | [sorry] this is not a good time;
+<pay> = [yes] [i] (will | can | am going to) pay [it | that | you] | i will (do it | send it | transfer it) | i will try to pay
+      | i can (only pay | pay part of it | pay half | pay some of it | pay the minimum);
+<call> = [i am (busy | driving | in a meeting | at work)] [please | can you] ((call | ring) (me | him | her) [back] | call back)
+       | (he | she) (is | will be) back | try (me | him | her) again;
 <amount> = <number> dollars [and <below100> cents] | <number> | all of it | the full amount | the minimum;
-<paid> = i (already paid | have already paid | paid [it] yesterday | paid [it] last week | made the payment [already]) | it is already paid;
-<refuse> = i (will not | am not going to | refuse to) pay [you | that | it] | i am not paying [that | you] | no way;
-<hardship> = i (lost my job | am sick | am in the hospital | am unemployed | can not afford it | do not have the money | have no money | am in quarantine | was laid off);
-<dispute> = (that | this) is not my debt | i never borrowed [that | any] money | the amount is wrong | i do not owe (you | that | anything) | i dispute (this | that) [debt];
-<wrong> = wrong number;
-<third> = (he | she) is not (here | home | available);
+<number> = <below100> | [a | <digit>] hundred [and] [<below100>] | (<below100> | a) thousand [[<digit>] hundred] [and] [<below100>] | <teen> hundred [and] [<below100>];
+<time> = today | tonight | right now | now | tomorrow [morning | afternoon | evening] | the day after tomorrow | [next | on | this | by] <day>
+       | next week | this weekend | [at] [the] end of the month | next month | on the <ordinal>
+       | in (an hour | half an hour | two hours | (two | three | a few | a couple of) days | <below100> (hours | minutes))
+       | as soon as possible | as soon as i can | soon | later | when i get paid | on payday
+       | (at | after | around) <hour> [thirty] [a m | p m | o'clock] | <hour> [thirty] (a m | p m) | this (morning | afternoon | evening);
+<ordinal> = first | second | third | fourth | fifth | sixth | seventh | eighth | ninth | tenth | fifteenth | twentieth | thirtieth | twenty first | twenty fifth;
 """,
 }
 
