@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from dialer import attempts
 from dialer.db.models import Agent, Attempt
 from dialer.db.session import transaction
-from dialer.domain import AttemptState, Outcome
+from dialer.domain import AttemptState, Outcome, Route
+from dialer.telephony.lifecycle import CallLifecycle
 from dialer.telephony.tracker import CallEnd
 
 
@@ -46,7 +47,7 @@ class AttemptJournal:
             attempts.close(session, end.call.attempt_id, attempts.CallResult(
                 outcome=end.outcome, ended_at=end.at, answered_at=lc.answered_at, connected_at=lc.connected_at,
                 hangup_cause=lc.cause, hangup_cause_text=end.why, amd_result=lc.amd.value if lc.amd else None,
-                route=lc.routes[-1] if lc.routes else None, conversation=conversation,
+                route=_recorded_route(lc), conversation=conversation,
                 abandoned=end.outcome is Outcome.ABANDONED, recording_path=end.recording, agent_id=agent_id),
                 actor=f"daemon@{self._node}")
 
@@ -57,3 +58,14 @@ class AttemptJournal:
             self._agent_ids[name] = session.scalar(select(Agent.id).where(
                 (Agent.name == name) | (Agent.endpoint.like(f"%/{name}"))).limit(1))
         return self._agent_ids[name]
+
+
+def _recorded_route(lc: CallLifecycle) -> Route | None:
+    """The route the attempt row keeps: the last one, except that a call the bot took at answer stays
+    a bot call when its hand-off found no agent and the identification message closed it (the
+    abandonment measure reads a safe-harbour route as a dropped call, which this was not)."""
+    if not lc.routes:
+        return None
+    if lc.taken_by_bot() and lc.routes[-1] is Route.SAFE_HARBOUR:
+        return Route.BOT
+    return lc.routes[-1]
