@@ -85,6 +85,7 @@ class DbCallContextProvider:
                 minimum_payment=(Decimal(account.minimum_payment_minor) * scale
                                  if account.minimum_payment_minor is not None else None),
                 agent_queue=campaign.queue.name if campaign.queue else "collections",
+                agents_available=campaign.queue is not None,
                 # "Call me at 6 pm" is heard in the zone the call's local date came from.
                 time_zone=zone, answered_at=self._clock.now(),
             )

@@ -51,6 +51,9 @@ class CallContext:
     minimum_payment: Decimal | None = None
     interest_amount: Decimal | None = None
     agent_queue: str = "collections"
+    # A bot-only campaign has no agents: a hand-off then promises a call back instead of "please hold"
+    # (and a queue nobody staffs ending in the identification message).
+    agents_available: bool = True
     thresholds: StageThresholds = field(default_factory=StageThresholds)
     time_zone: str = "UTC"                    # the debtor's IANA zone: callback times are said in it
     answered_at: datetime | None = None       # aware; callback times ("in two hours") resolve against it

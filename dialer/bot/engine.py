@@ -81,6 +81,9 @@ class DialogSession:
                 return
             self.record.disclosed = True
         self._apply_marks(node)
+        if node.transfer == "{queue}" and not self.context.agents_available:
+            self._close_without_agents(node)
+            return
         for prompt_id in node.say:
             self._queue.append(self._say(prompt_id, node))
         if node.sms:
@@ -107,6 +110,15 @@ class DialogSession:
             disposition = self.record.disposition or Disposition(node.hangup)
             self._finish(disposition, keep_running=True)
             self._queue.append(Hangup(disposition.value))
+
+    def _close_without_agents(self, node: Node) -> None:
+        """Nobody to hand the call to: say a person will call back (the script's `handoff_callback`
+        prompt), keep the hand-off on the record so the strategy routes the account to agents, hang up."""
+        if "handoff_callback" in self.script.prompts:
+            self._queue.append(self._say("handoff_callback", node))
+        disposition = self.record.disposition or Disposition.HANDED_OFF
+        self._finish(disposition, keep_running=True)
+        self._queue.append(Hangup(disposition.value))
 
     def _branch_value(self, subject: str) -> str:
         if subject == "stage":

@@ -175,3 +175,15 @@ def test_given_a_promise_date_in_the_past_month_day_then_it_rolls_to_next_month(
     session, _ = converse("zh-CN", [Keyed("1"), Keyed("1985"), Heard("15号还"), Keyed("1")])
     assert session.record.promise.due == date(2026, 12, 15)
     assert session.record.promise.due - TODAY == timedelta(days=23)
+
+
+def test_given_a_campaign_without_agents_when_the_script_hands_off_then_a_call_back_is_promised_not_a_transfer():
+    for language, words in (("zh-CN", "回电"), ("en-US", "call you back")):
+        answers = [Keyed("1"), Keyed("1985"), Heard("我不想还" if language == "zh-CN" else "I will not pay")]
+        session, actions = converse(language, answers, dpd=7, agents_available=False)
+        assert not any(isinstance(a, Transfer) for a in actions)
+        assert isinstance(actions[-1], Hangup) and words in said(actions)
+        assert "请稍候" not in said(actions) and "please hold" not in said(actions).lower()
+        # The hand-off stays on the record: the strategy gives the account to people.
+        assert session.record.handoff_reason == "high_stage"
+        assert session.record.disposition is Disposition.HANDED_OFF
