@@ -122,13 +122,11 @@ class PocketsphinxEngine:
 
     def warm(self, grammars: list[str] | None = None) -> None:
         """Load one decoder per grammar now (model loading takes ~1 s) instead of on a caller's turn,
-        and run it once over half a second of noise: a decoder's first utterance cost ~0.8 s more
-        CPU than the next ones here (first use of the search's tables)."""
-        noise = np.random.default_rng(0).integers(-NOISE_AMPLITUDE, NOISE_AMPLITUDE + 1, MODEL_RATE // 2)
+        and scipy's resampler with them: importing scipy.signal costs ~1 s of CPU, which the first
+        8 kHz recording a worker decoded used to pay."""
+        from scipy.signal import resample_poly  # noqa: F401  (imported for its cost, see above)
         for grammar in grammars or grammar_names():
-            decoder = self._decoder(grammar)
-            _decode(decoder, noise.astype("<i2").tobytes())
-            self._release(grammar, decoder)
+            self._release(grammar, self._decoder(grammar))
 
     def _release(self, grammar: str, decoder: object) -> None:
         with self._lock:
@@ -150,13 +148,21 @@ class PocketsphinxEngine:
             self._release(grammar, decoder)
 
 
+# The grammars' <filler> words: they soak up a caller's hesitation (and often the breath before an
+# answer) but mean nothing, and the intent rules anchor short answers at the start ("uh no" was not
+# understood where "no" is a denial: 2 of 72 payment answers in benchmarks/bot_asr_payment.py).
+HESITATIONS = frozenset({"um", "uh"})
+
+
 def _decode(decoder: object, pcm: bytes) -> str:
-    """The text of one whole utterance (16 kHz 16-bit PCM); "" when nothing was recognised."""
+    """The text of one whole utterance (16 kHz 16-bit PCM) without hesitations; "" when nothing was
+    recognised."""
     decoder.start_utt()  # type: ignore[attr-defined]
     decoder.process_raw(pcm, full_utt=True)  # type: ignore[attr-defined]
     decoder.end_utt()  # type: ignore[attr-defined]
     hyp = decoder.hyp()  # type: ignore[attr-defined]
-    return hyp.hypstr if hyp is not None else ""
+    words = hyp.hypstr.split() if hyp is not None else []
+    return " ".join(word for word in words if word not in HESITATIONS)
 
 
 class EnginesByLanguage:
