@@ -164,10 +164,12 @@ class CallLifecycle:
         return Outcome.HUMAN
 
     def taken_by_bot(self) -> bool:
-        """The bot took the call the moment it was answered. Its later hand-off to agents that nobody
+        """The bot took the call the moment it was answered and talked (it then handed it to agents). Its later hand-off to agents that nobody
         takes (a bot-only campaign's escalation stage) does not make the call abandoned: the person was
         never left waiting for someone to speak."""
-        return bool(self.routes) and self.routes[0] is Route.BOT
+        # The dialplan routes to the queue after the bot only when the bot itself asked for the
+        # transfer; a bot that failed or never answered goes straight to the identification message.
+        return bool(self.routes) and self.routes[0] is Route.BOT and Route.QUEUE in self.routes[1:]
 
     # --- events -----------------------------------------------------------------------------
 

@@ -31,6 +31,13 @@ def test_given_a_bot_call_whose_hand_off_found_nobody_then_recorded_as_a_bot_cal
     assert classify(call.outcome, _recorded_route(call)) is AnswerKind.BOT
 
 
+def test_given_a_bot_that_failed_at_answer_then_recorded_as_safe_harbour_and_dropped():
+    call = _call(Route.BOT, Route.SAFE_HARBOUR)
+    assert not call.taken_by_bot()
+    assert _recorded_route(call) is Route.SAFE_HARBOUR
+    assert classify(call.outcome, _recorded_route(call)) is AnswerKind.DROPPED
+
+
 def test_given_a_queue_call_nobody_took_then_still_recorded_as_safe_harbour_and_dropped():
     call = _call(Route.QUEUE, Route.SAFE_HARBOUR)
     assert call.outcome is Outcome.ABANDONED

@@ -110,9 +110,20 @@ def test_given_a_bot_call_whose_hand_off_found_nobody_then_human_and_not_counted
     originated(tracker, 1, campaign_id=5)
     tracker.on_event(CallEvent(1, CallEventKind.ANSWERED, at(3)))
     tracker.on_event(CallEvent(1, CallEventKind.ROUTED, at(4), route=Route.BOT))
+    tracker.on_event(CallEvent(1, CallEventKind.ROUTED, at(49), route=Route.QUEUE))
     tracker.on_event(CallEvent(1, CallEventKind.ROUTED, at(50), route=Route.SAFE_HARBOUR))
     assert tracker.on_event(CallEvent(1, CallEventKind.ENDED, at(60))).outcome is Outcome.HUMAN
     assert tracker.drain(5).abandons == 0
+
+
+def test_given_a_bot_that_never_took_the_call_then_the_identification_message_makes_it_abandoned():
+    tracker = CallTracker()
+    originated(tracker, 1, campaign_id=5)
+    tracker.on_event(CallEvent(1, CallEventKind.ANSWERED, at(3)))
+    tracker.on_event(CallEvent(1, CallEventKind.ROUTED, at(4), route=Route.BOT))
+    tracker.on_event(CallEvent(1, CallEventKind.ROUTED, at(5), route=Route.SAFE_HARBOUR))
+    tracker.on_event(CallEvent(1, CallEventKind.ENDED, at(12)))
+    assert tracker.drain(5).abandons == 1
 
 
 def test_given_a_refused_originate_then_failed_and_journaled_with_the_reason():
