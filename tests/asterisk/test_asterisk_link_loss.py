@@ -12,68 +12,10 @@ import pytest
 from dialer.telephony.ami import AmiTelephony
 from dialer.telephony.ari import AriTelephony
 from dialer.telephony.interface import CallEventKind, RoutePlan
+from tests.faults.proxy import CuttableProxy
 from tests.fixtures.asterisk import issue_permit, wait_until_ended
 
 pytestmark = pytest.mark.asterisk
-
-
-class CuttableProxy:
-    """127.0.0.1:<ephemeral> -> 127.0.0.1:<target>; `cut()` drops every open connection, `freeze()`
-    silently stops forwarding on them (a half-open link: no FIN, no RST, just silence)."""
-
-    def __init__(self, target_port: int) -> None:
-        self.target_port = target_port
-        self.port = 0
-        self._server: asyncio.Server | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._frozen: set[asyncio.StreamWriter] = set()
-
-    async def __aenter__(self) -> "CuttableProxy":
-        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self._server is not None
-        self._server.close()
-        self.cut()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self._server.wait_closed()
-
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
-        self._writers |= {writer, up_writer}
-        pipes = [asyncio.create_task(self._pipe(reader, up_writer)),
-                 asyncio.create_task(self._pipe(up_reader, writer))]
-        self._tasks.update(pipes)
-        await asyncio.gather(*pipes, return_exceptions=True)
-        self._tasks.difference_update(pipes)
-
-    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while data := await reader.read(65536):
-                if writer in self._frozen:
-                    continue
-                writer.write(data)
-                await writer.drain()
-        except (ConnectionError, OSError):
-            pass
-        finally:
-            with contextlib.suppress(Exception):
-                writer.close()
-
-    def freeze(self) -> None:
-        self._frozen |= self._writers
-        self._writers = set()
-
-    def cut(self) -> None:
-        for writer in list(self._writers):
-            with contextlib.suppress(Exception):
-                writer.transport.abort()
-        self._writers.clear()
 
 
 async def test_given_ringing_calls_when_the_link_drops_then_adapters_reconnect_reconcile_and_follow_them(

@@ -1,4 +1,5 @@
-"""A TCP proxy the tests can cut: the fault injector between the daemon and Asterisk's HTTP port."""
+"""A TCP proxy the tests can cut or freeze: the fault injector between the dialer and Asterisk's
+ports (ARI's HTTP/WebSocket, AMI). Used by the daemon fault tests and the adapter link-loss tests."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import contextlib
 
 
 class CuttableProxy:
-    """127.0.0.1:<ephemeral> -> 127.0.0.1:<target>; `cut()` aborts every open connection (the peer
-    sees a reset, as when a firewall or NAT drops the flow). New connections are accepted again."""
+    """127.0.0.1:<ephemeral> -> 127.0.0.1:<target>. `cut()` aborts every open connection (the peer
+    sees a reset, as when a firewall or NAT drops the flow); `freeze()` silently stops forwarding on
+    them (a half-open link: no FIN, no RST, just silence). New connections are accepted again."""
 
     def __init__(self, target_port: int) -> None:
         self.target_port = target_port
@@ -16,6 +18,7 @@ class CuttableProxy:
         self.cuts = 0
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._frozen: set[asyncio.StreamWriter] = set()
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def __aenter__(self) -> CuttableProxy:
@@ -36,6 +39,7 @@ class CuttableProxy:
         try:
             up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
         except OSError:
+            # Target down (Asterisk stopped): the client sees a reset, as it would without us.
             writer.transport.abort()
             return
         self._writers |= {writer, up_writer}
@@ -48,6 +52,8 @@ class CuttableProxy:
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while data := await reader.read(65536):
+                if writer in self._frozen:
+                    continue  # swallowed: the sender's keepalives go unanswered
                 writer.write(data)
                 await writer.drain()
         except (ConnectionError, OSError):
@@ -56,6 +62,12 @@ class CuttableProxy:
             with contextlib.suppress(Exception):
                 writer.close()
             self._writers.discard(writer)
+            self._frozen.discard(writer)
+
+    def freeze(self) -> None:
+        """Stop forwarding on the open connections without closing them; new ones flow again."""
+        self._frozen |= self._writers
+        self._writers = set()
 
     def cut(self) -> None:
         self.cuts += 1
