@@ -1,8 +1,9 @@
 """Real calls to the bot through the project's Asterisk harness (scripts/asterisk-harness): shared by
 tests/bot/test_bot_e2e_asterisk.py and benchmarks/bot_latency.py.
 
-A harness instance of its own ("bot-e2e", its own ports) runs Asterisk; the dialplan for the calls is
-added at run time through the Asterisk CLI (the shipped asterisk_conf/ is not touched):
+A harness instance of its own ("bot-e2e", its own ports; DIALER_BOT_E2E_INSTANCE and
+DIALER_BOT_E2E_PORT_OFFSET override both, so two runs can share the machine) runs Asterisk; the
+dialplan for the calls is added at run time through the Asterisk CLI (asterisk_conf/ is not touched):
 
   [bot-e2e-bot]     _X. : Set(DIALER_ATTEMPT_ID=${EXTEN}), Set(DIALER_CAMPAIGN_ID=e2e), Answer,
                           AGI(agi://127.0.0.1:<port>/bot)         -- our side, the FastAGI bot
@@ -28,9 +29,24 @@ from dialer.bot.tts import EspeakEngine, Voice
 
 REPO = Path(__file__).resolve().parents[1]
 HARNESS = REPO / "scripts" / "asterisk-harness"
-INSTANCE = "bot-e2e"
-PORTS = {"DIALER_ARI_PORT": "28088", "DIALER_AMI_PORT": "25038", "DIALER_SIP_PORT": "25060",
-         "DIALER_CARRIER_PORT": "25070", "DIALER_AGI_PORT": "24573"}
+
+
+def _port_offset() -> int:
+    raw = os.environ.get("DIALER_BOT_E2E_PORT_OFFSET", "0")
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"DIALER_BOT_E2E_PORT_OFFSET={raw!r}: expected a whole number of ports "
+                         "(added to every bot-call harness port)") from None
+
+
+# Two people can run bot calls at once (tests, benchmarks) when each sets its own instance name and
+# port offset: DIALER_BOT_E2E_INSTANCE=bot-wire DIALER_BOT_E2E_PORT_OFFSET=100. Defaults unchanged.
+INSTANCE = os.environ.get("DIALER_BOT_E2E_INSTANCE", "bot-e2e")
+PORT_OFFSET = _port_offset()
+_BASE_PORTS = {"DIALER_ARI_PORT": 28088, "DIALER_AMI_PORT": 25038, "DIALER_SIP_PORT": 25060,
+               "DIALER_CARRIER_PORT": 25070, "DIALER_AGI_PORT": 24573}
+PORTS = {key: str(port + PORT_OFFSET) for key, port in _BASE_PORTS.items()}
 AGI_PORT = int(PORTS["DIALER_AGI_PORT"])
 CALLEE_VOICE = Voice("callee", "en-us", 160, 50)
 
