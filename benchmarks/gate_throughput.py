@@ -1,7 +1,7 @@
 """Benchmark: compliance-gate decisions per second on a production-sized database.
 
     python -m benchmarks.gate_throughput [--contacts 1000000] [--db postgresql|sqlite] [--workers 4]
-                                         [--seconds 30] [--durable/--no-durable]
+                                         [--seconds 30] [--durable/--no-durable] [--batch 1 [20 ...]]
 
 Target (issue 3): >= 2,000 decisions/s on PostgreSQL. Builds the database described in
 `benchmarks/gate_data.py` (schema by the migrations, rows by SQLAlchemy Core), then calls the
@@ -10,7 +10,8 @@ contact of the file, shuffled; each process its own slice, as leases with SKIP L
 a clock that starts at Tue 2026-11-24 01:00 UTC: 09:00 in Shanghai and 17:00-20:00 in the US
 zones, so every window is open and denials come from the rules (DNC, third-party lock, caps,
 calls in flight), not from the hour. Measured: single process, then K processes in parallel
-(PostgreSQL only: SQLite serialises writers by design). Not a test; never collected by pytest.
+(PostgreSQL only: SQLite serialises writers by design), for each `--batch` size (targets per
+transaction: `decide` for 1, `decide_many` above). Not a test; never collected by pytest.
 """
 
 from __future__ import annotations
@@ -83,8 +84,11 @@ class Sample:
     statements: int
 
 
-def hammer(db_url: str, offset_s: float, targets: list[tuple[int, int, int]], seconds: float, node: str) -> Sample:
-    """One dialer process: decide on its targets, in order, for `seconds`."""
+def hammer(db_url: str, offset_s: float, targets: list[tuple[int, int, int]], seconds: float, node: str,
+           batch: int = 1) -> Sample:
+    """One dialer process: decide on its targets, in order, for `seconds`; `batch` targets per
+    transaction (`CallGate.decide_many`, as a runner tick asking for many permits would), or one
+    at a time (`decide`). A decision's latency is its batch's: the permit comes with the commit."""
     engine = make_engine(db_url)
     statements = [0]
     event.listen(engine, "before_cursor_execute", lambda *_args: statements.__setitem__(0, statements[0] + 1))
@@ -96,12 +100,14 @@ def hammer(db_url: str, offset_s: float, targets: list[tuple[int, int, int]], se
     cpu_started, statements[0] = time.process_time(), 0
     started = time.perf_counter()
     deadline = started + seconds
-    for campaign, account, contact in targets:
+    for start in range(0, len(targets), batch):
+        chunk = [DialTarget(*t) for t in targets[start:start + batch]]
         t0 = time.perf_counter()
-        result = gate.decide(DialTarget(campaign, account, contact))
+        results = [gate.decide(chunk[0])] if batch == 1 else gate.decide_many(chunk)
         t1 = time.perf_counter()
-        latencies.append((t1 - t0) * 1000)
-        outcomes["allow" if result.allowed else _reason(result)] += 1
+        latencies += [(t1 - t0) * 1000] * len(results)
+        for result in results:
+            outcomes["allow" if result.allowed else _reason(result)] += 1
         if t1 >= deadline:
             break
     sample = Sample(time.perf_counter() - started, latencies, outcomes, time.process_time() - cpu_started,
@@ -116,18 +122,19 @@ def _reason(result) -> str:  # type: ignore[no-untyped-def]
 
 
 def measure(db_url: str, targets: list[tuple[int, int, int]], processes: int, seconds: float,
-            at: datetime, label: str) -> Run:
+            at: datetime, label: str, batch: int = 1) -> Run:
     offset = (at - datetime.now(timezone.utc)).total_seconds()
     run = Run(label, processes)
     server_before = _postgres_cpu_s(db_url)
     share = len(targets) // processes
     slices = [targets[i * share:(i + 1) * share] for i in range(processes)]
     if processes == 1:
-        results = [hammer(db_url, offset, slices[0], seconds, "bench-0")]
+        results = [hammer(db_url, offset, slices[0], seconds, "bench-0", batch)]
     else:
         ctx = multiprocessing.get_context("spawn")
         with ctx.Pool(processes) as pool:
-            results = pool.starmap(hammer, [(db_url, offset, s, seconds, f"bench-{i}") for i, s in enumerate(slices)])
+            results = pool.starmap(hammer, [(db_url, offset, s, seconds, f"bench-{i}", batch)
+                                            for i, s in enumerate(slices)])
     time.sleep(1.0)  # let the postmaster reap the benchmark's backends: their CPU lands in its cutime then
     server_after = _postgres_cpu_s(db_url)
     if server_before is not None and server_after is not None:
@@ -219,9 +226,12 @@ def main(argv: list[str] | None = None) -> int:
                         "(upgraded to the current migrations first) instead of building one")
     parser.add_argument("--out", type=Path, default=RESULTS / "gate_throughput.latest.md",
                         help="where the table is written too (the analysis lives in results/gate.md)")
+    parser.add_argument("--batch", type=int, nargs="+", default=[1], metavar="N",
+                        help="targets per gate transaction: 1 = CallGate.decide, more = decide_many; "
+                        "each size is measured with 1 and with --workers processes")
     args = parser.parse_args(argv)
     if args.reuse:
-        return _remeasure(args.reuse, args.workers, args.seconds, args.out)
+        return _remeasure(args.reuse, args.workers, args.seconds, args.batch, args.out)
 
     workdir = Path(tempfile.mkdtemp(prefix="dialer-bench-gate-"))
     server = None
@@ -240,14 +250,8 @@ def main(argv: list[str] | None = None) -> int:
         build_s = time.perf_counter() - started
         print(f"built in {build_s:.0f} s: {built.debtors:,} debtors, {built.contacts:,} contacts, "
               f"{built.attempts:,} attempts", file=sys.stderr)
-        # Disjoint target sets per run so no run re-decides contacts another one already dialled.
-        half = len(built.targets) // 2
-        runs = [measure(db_url, built.targets[:half], 1, args.seconds, INSTANT, "single process")]
-        print(runs[-1].row(), file=sys.stderr)
-        if args.db == "postgresql" and args.workers > 1:
-            runs.append(measure(db_url, built.targets[half:], args.workers, args.seconds,
-                                INSTANT + timedelta(minutes=5), f"{args.workers} processes"))
-            print(runs[-1].row(), file=sys.stderr)
+        workers = args.workers if args.db == "postgresql" else 1
+        runs = _runs(db_url, built.targets, workers, args.seconds, args.batch, INSTANT)
         report([f"{args.db}, {built.contacts:,} contacts, {built.debtors:,} debtors, {built.attempts:,} attempts "
                 f"over 365 days; {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; "
                 f"build {build_s:.0f} s" + (f"; server: {server.settings}" if server else ""), "", *_table(runs)],
@@ -262,19 +266,31 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _remeasure(db_url: str, workers: int, seconds: float, out: Path) -> int:
+def _runs(db_url: str, targets: list[tuple[int, int, int]], workers: int, seconds: float, batches: list[int],
+          first_at: datetime) -> list[Run]:
+    """For each batch size, one process then `workers` processes, each on its own share of the
+    targets (no run re-decides a contact another one dialled) and 5 minutes after the previous."""
+    plan = [(batch, processes) for batch in batches for processes in ([1, workers] if workers > 1 else [1])]
+    share = len(targets) // len(plan)
+    runs = []
+    for i, (batch, processes) in enumerate(plan):
+        label = ("single process" if processes == 1 else f"{processes} processes") + \
+            ("" if batch == 1 else f", batches of {batch}")
+        runs.append(measure(db_url, targets[i * share:(i + 1) * share], processes, seconds,
+                            first_at + timedelta(minutes=5 * i), label, batch))
+        print(runs[-1].row(), file=sys.stderr)
+    return runs
+
+
+def _remeasure(db_url: str, workers: int, seconds: float, batches: list[int], out: Path) -> int:
     migrate.upgrade(db_url)
     engine = make_engine(db_url)
     targets = existing_targets(engine)
     with engine.connect() as conn:
         attempts = conn.scalar(text("SELECT count(*) FROM attempts"))
     engine.dispose()
-    half = len(targets) // 2
-    # Later instants than any earlier run on this database, still inside every window.
-    runs = [measure(db_url, targets[:half], 1, seconds, INSTANT + timedelta(minutes=20), "single process")]
-    if workers > 1:
-        runs.append(measure(db_url, targets[half:], workers, seconds, INSTANT + timedelta(minutes=25),
-                            f"{workers} processes"))
+    # Later instants than a build run on this database, still inside every window.
+    runs = _runs(db_url, targets, workers, seconds, batches, INSTANT + timedelta(minutes=20))
     report([f"reused {db_url}: {len(targets):,} undialled contacts, {attempts:,} attempts; {os.cpu_count()} cores, "
             f"load average {os.getloadavg()[0]:.1f}", "", *_table(runs)], out)
     return 0

@@ -1,30 +1,41 @@
 """The one gate every dial passes: facts loaded, rules evaluated, attempt written, permit issued.
 
 Cross-process contract (why this is safe with several dialer processes on one PostgreSQL): the
-transaction first locks the debtor's row (`SELECT … FOR UPDATE`; on SQLite `BEGIN IMMEDIATE`
-serialises writers). Every cap is about one debtor (their numbers, their debts, their third
-parties), so two processes deciding for the same debtor take turns, and the second one sees the
-first one's attempt row, in flight, in its history. The allow decision, the attempt row and the
-audit entry commit together or not at all; the permit is only handed out after the commit.
+transaction first locks the debtors' rows (`SELECT … FOR UPDATE`, in debtor-id order; on SQLite
+`BEGIN IMMEDIATE` serialises writers). Every cap is about one debtor (their numbers, their debts,
+their third parties), so two processes deciding for the same debtor take turns, and the second one
+sees the first one's attempt row, in flight, in its history. The allow decisions, the attempt rows
+and the audit entries commit together or not at all; permits are only handed out after the commit.
+
+`decide_many` decides a batch in one transaction with one statement per kind of fact: the
+per-statement and per-commit costs, not the rules, bound the gate's rate (benchmarks/results/gate.md).
+Each target still gets every check, on the facts as they are after the earlier targets of the same
+batch: a debtor named twice is decided twice, in order, the second time with the first attempt in
+its history (see `_rounds`). `decide` is a batch of one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
-from datetime import datetime, time, timedelta
+import json
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from dialer.clock import Clock
-from dialer.compliance.facts import DialRequest, PastAttempt, WindowAgreement
+from dialer.compliance.dossier import (
+    CampaignRow, Dossier, Subject, consents_for, history_for, load_dossiers, lock_subjects, on_dnc, record_attempt)
+from dialer.compliance.facts import DialRequest, PastAttempt
 from dialer.compliance.permit import DialPermit, PermitAuthority
 from dialer.compliance.profiles import PolicyProfile
 from dialer.compliance.ring import ring_timeout_for
 from dialer.compliance.rules import Decision, DenyReason, evaluate
-from dialer.db.models import Account, Attempt, AuditEntry, Campaign, ConsentRecord, Debtor, DncEntry, PhoneContact
-from dialer.domain import AttemptState, CampaignState, ConsentKind, ContactOwner
+from dialer.db.models import Account, Attempt, AuditEntry, Campaign
+from dialer.domain import AttemptState, CampaignState
 
 # How far back the debtor's history is loaded at least; a profile with longer day-based rules asks
 # for more (`PolicyProfile.history_lookback`). Calls still in flight are loaded at any age.
@@ -32,6 +43,7 @@ HISTORY_DAYS = 14
 
 BudgetLookup = Callable[[int, datetime], "datetime | None"]
 ProfileLookup = Callable[[Campaign], PolicyProfile]
+UNKNOWN = "unknown or mismatched campaign/account/contact"
 
 
 @dataclass(frozen=True)
@@ -51,12 +63,37 @@ class GateResult:
         return self.permit is not None
 
 
+@dataclass
+class _Verdict:
+    """One target's decision while the batch is being written."""
+
+    decision: Decision
+    subject: Subject | None = None
+    ring_s: int = 0
+    attempt_id: int | None = None
+
+
+# Statements are built once: composing a statement costs more CPU than running it on an indexed
+# table. One account update covers both outcomes (parked by a denial, counted by an allow) so a
+# batch can apply them with one executemany, in decision order, as single decisions would.
+_INSERT_ATTEMPT = insert(Attempt).returning(Attempt.id, sort_by_parameter_order=True)
+_INSERT_AUDIT = insert(AuditEntry)
+_UPDATE_ACCOUNT = (update(Account).where(Account.id == bindparam("target_account"))
+                   .values(attempts_count=Account.attempts_count + bindparam("counted"),
+                           next_eligible_at=bindparam("next_at")))
+
+
 class CallGate:
     def __init__(self, *, sessions: sessionmaker[Session], profile_for: ProfileLookup,
                  authority: PermitAuthority, clock: Clock, node: str,
                  abandonment_budget: BudgetLookup | None = None, asterisk_server: str | None = None) -> None:
         self._sessions = sessions
+        # The gate runs Core statements on a connection; a sessionmaker bound to an engine lets it
+        # skip the ORM session (its bookkeeping was a fifth of the gate's CPU).
+        bind = sessions.kw.get("bind")
+        self._engine = bind if isinstance(bind, Engine) else None
         self._profile_for = profile_for
+        self._profiles: dict[tuple[int, str, str, str], PolicyProfile] = {}
         self._authority = authority
         self._clock = clock
         self._node = node
@@ -67,173 +104,174 @@ class CallGate:
     def decide(self, target: DialTarget, *, requested_ring_s: int | None = None, script: str | None = None,
                voice: str | None = None) -> GateResult:
         """Decide one dial; on allow, the attempt row exists (state `decided`) and a permit is returned."""
+        return self.decide_many([target], scripts=[script], requested_ring_s=requested_ring_s, voice=voice)[0]
+
+    def decide_many(self, targets: Sequence[DialTarget], *, scripts: Sequence[str | None] | None = None,
+                    requested_ring_s: int | None = None, voice: str | None = None) -> list[GateResult]:
+        """Decide several dials in one transaction: results in the order of `targets`.
+
+        Same checks, audit and permits as `decide` on each target in turn; a target repeated or
+        sharing a debtor with an earlier one is judged with the earlier allows in its history."""
+        if scripts is not None and len(scripts) != len(targets):
+            raise ValueError(f"decide_many: {len(scripts)} scripts for {len(targets)} targets")
+        if not targets:
+            return []
         # Measured before the transaction: it reads the campaign's 30-day history on its own
         # connection (cached for seconds), and SQLite allows one writer at a time.
-        budget_restored_at = self._budget(target.campaign_id, self._clock.now())
-        with self._sessions() as session, session.begin():
-            loaded = _load(session, target, self._clock, self._profile_for)
-            now = self._clock.now() if isinstance(loaded, Decision) else loaded[3]
-            if isinstance(loaded, Decision):
-                _audit(session, self._node, target, loaded, None, now)
-                return GateResult(loaded)
-            campaign, contact, request, now = loaded
-            request = _with_budget(request, budget_restored_at)
-            profile = self._profile_for(campaign)
-            if campaign.state is not CampaignState.RUNNING:
-                decision = Decision(False, None, None, f"campaign is {campaign.state.value}")
-            else:
-                decision = evaluate(request, profile, now)
-            if not decision.allowed:
-                _audit(session, self._node, target, decision, None, now)
-                if decision.reason is not None:
-                    session.execute(_PARK, {"account_id": target.account_id, "next_at": decision.next_allowed_at})
-                return GateResult(decision)
-            ring_s = ring_timeout_for(profile, requested_ring_s)
-            attempt = Attempt(
-                campaign_id=campaign.id, account_id=target.account_id, debtor_id=contact.debtor_id,
-                contact_id=contact.id, e164=contact.e164, state=AttemptState.DECIDED, placed_at=now,
-                ring_timeout_s=ring_s, live_agent_guaranteed=campaign.mode.live_agent_guaranteed,
-                consented=decision.consent_excluded, script=script, voice=voice, dialer_node=self._node,
-                asterisk_server=self._server,
-            )
-            session.add(attempt)
-            session.flush()
-            session.execute(_COUNT_ATTEMPT, {"account_id": target.account_id})
-            _audit(session, self._node, target, decision, attempt.id, now)
-            permit = self._authority.issue(
-                attempt_id=attempt.id, campaign_id=campaign.id, contact_id=contact.id, e164=contact.e164,
-                ring_timeout_s=ring_s, live_agent_required=campaign.mode.live_agent_guaranteed, now=now)
-        return GateResult(decision, permit)
+        budgets = {c: self._budget(c, self._clock.now()) for c in dict.fromkeys(t.campaign_id for t in targets)}
+        with self._transaction() as conn:
+            subjects = lock_subjects(conn, [(t.campaign_id, t.account_id, t.contact_id) for t in targets])
+            # Read the clock only once the locks are held: a decision must be judged at the instant
+            # it is made, after every earlier decision and call end for these debtors has committed.
+            now = self._clock.now()
+            profiles = {s.campaign.id: self._profile(s.campaign) for s in subjects.values()}
+            lookback = {c: max(timedelta(days=HISTORY_DAYS), p.history_lookback()) for c, p in profiles.items()}
+            dossier = load_dossiers(conn, list(subjects.values()), now, max(lookback.values(), default=timedelta()))
+            verdicts: list[_Verdict | None] = [None] * len(targets)
+            for round_ in _rounds(targets, subjects):
+                allowed: list[int] = []
+                for i in round_:
+                    subject = subjects.get(_key(targets[i]))
+                    verdicts[i] = self._judge(subject, dossier, profiles, lookback, budgets, now, requested_ring_s)
+                    if verdicts[i].decision.allowed:  # type: ignore[union-attr]
+                        allowed.append(i)
+                self._write_attempts(conn, dossier, [(i, verdicts[i]) for i in allowed], scripts, voice, now)  # type: ignore[misc]
+            done = [v for v in verdicts if v is not None]
+            self._write_outcomes(conn, targets, done, now)
+        return [self._result(v, now) for v in done]
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        if self._engine is not None:
+            with self._engine.begin() as conn:
+                yield conn
+        else:
+            with self._sessions() as session, session.begin():
+                yield session.connection()
+
+    def _profile(self, campaign: CampaignRow) -> PolicyProfile:
+        # The lookup takes a Campaign; keyed by the columns it reads, an edited campaign is looked up again.
+        key = (campaign.id, campaign.name, campaign.profile, json.dumps(campaign.profile_overrides, sort_keys=True))
+        if key not in self._profiles:
+            self._profiles[key] = self._profile_for(Campaign(
+                id=campaign.id, name=campaign.name, profile=campaign.profile, mode=campaign.mode,
+                state=campaign.state, profile_overrides=campaign.profile_overrides))
+        return self._profiles[key]
+
+    def _judge(self, subject: Subject | None, dossier: Dossier, profiles: dict[int, PolicyProfile],
+               lookback: dict[int, timedelta], budgets: dict[int, datetime | None], now: datetime,
+               requested_ring_s: int | None) -> _Verdict:
+        if subject is None:
+            return _Verdict(Decision(False, None, None, UNKNOWN))
+        campaign = subject.campaign
+        if campaign.state is not CampaignState.RUNNING:
+            return _Verdict(Decision(False, None, None, f"campaign is {campaign.state.value}"), subject)
+        profile = profiles[campaign.id]
+        request = _request(subject, dossier, now, now - lookback[campaign.id], budgets.get(campaign.id))
+        decision = evaluate(request, profile, now)
+        return _Verdict(decision, subject, ring_timeout_for(profile, requested_ring_s) if decision.allowed else 0)
+
+    def _write_attempts(self, conn: Connection, dossier: Dossier, allowed: list[tuple[int, _Verdict]],
+                        scripts: Sequence[str | None] | None, voice: str | None, now: datetime) -> None:
+        if not allowed:
+            return
+        rows = []
+        for i, verdict in allowed:
+            subject = verdict.subject
+            assert subject is not None
+            rows.append(dict(
+                campaign_id=subject.campaign.id, account_id=subject.account_id, debtor_id=subject.debtor_id,
+                contact_id=subject.contact_id, e164=subject.e164, state=AttemptState.DECIDED, placed_at=now,
+                ring_timeout_s=verdict.ring_s, live_agent_guaranteed=subject.campaign.mode.live_agent_guaranteed,
+                consented=verdict.decision.consent_excluded, script=scripts[i] if scripts is not None else None,
+                voice=voice, dialer_node=self._node, asterisk_server=self._server))
+        ids = conn.execute(_INSERT_ATTEMPT, rows).scalars().all()
+        for (_, verdict), attempt_id, row in zip(allowed, ids, rows, strict=True):
+            verdict.attempt_id = attempt_id
+            subject = verdict.subject
+            assert subject is not None
+            # What a re-read inside this transaction would show the batch's later decisions.
+            record_attempt(dossier, subject, PastAttempt(
+                attempt_id=attempt_id, contact_id=subject.contact_id, e164=subject.e164,
+                account_id=subject.account_id, campaign_id=subject.campaign.id, placed_at=now, outcome=None,
+                live_agent_guaranteed=row["live_agent_guaranteed"], consented=row["consented"],
+                owner=subject.owner, time_zones=subject.time_zones))
+
+    def _write_outcomes(self, conn: Connection, targets: Sequence[DialTarget], verdicts: list[_Verdict],
+                        now: datetime) -> None:
+        """Audit every decision; park accounts on a denial with a reason, count allowed attempts."""
+        accounts = [
+            {"target_account": t.account_id, "counted": 1 if v.decision.allowed else 0,
+             "next_at": None if v.decision.allowed else v.decision.next_allowed_at}
+            for t, v in zip(targets, verdicts, strict=True)
+            if v.decision.allowed or v.decision.reason is not None]
+        if accounts:
+            conn.execute(_UPDATE_ACCOUNT, accounts)
+        conn.execute(_INSERT_AUDIT, [_audit_row(self._node, t, v, now) for t, v in zip(targets, verdicts, strict=True)])
+
+    def _result(self, verdict: _Verdict, now: datetime) -> GateResult:
+        if not verdict.decision.allowed:
+            return GateResult(verdict.decision)
+        subject = verdict.subject
+        assert subject is not None and verdict.attempt_id is not None
+        permit = self._authority.issue(
+            attempt_id=verdict.attempt_id, campaign_id=subject.campaign.id, contact_id=subject.contact_id,
+            e164=subject.e164, ring_timeout_s=verdict.ring_s,
+            live_agent_required=subject.campaign.mode.live_agent_guaranteed, now=now)
+        return GateResult(verdict.decision, permit)
 
 
-# Statements are built once: composing a SELECT costs more CPU than running it on an indexed table
-# (profiled: the gate spent a third of its time in SQLAlchemy's expression construction).
-_LOAD = (
-    select(PhoneContact, Account, Campaign)
-    .join(Debtor, Debtor.id == PhoneContact.debtor_id)
-    .join(Account, (Account.id == bindparam("account_id")) & (Account.debtor_id == PhoneContact.debtor_id))
-    .join(Campaign, Campaign.id == bindparam("campaign_id"))
-    .where(PhoneContact.id == bindparam("contact_id"))
-    .with_for_update(of=Debtor))
-_COUNTS = select(
-    select(func.count(DncEntry.id)).where(
-        DncEntry.e164 == bindparam("e164"),
-        or_(DncEntry.campaign_id.is_(None), DncEntry.campaign_id == bindparam("campaign_id")),
-        or_(DncEntry.expires_at.is_(None), DncEntry.expires_at > bindparam("now"))).scalar_subquery(),
-    select(func.count(Attempt.id)).where(Attempt.contact_id == bindparam("contact_id")).scalar_subquery(),
-    select(func.count(Attempt.id)).where(
-        Attempt.account_id == bindparam("account_id"), Attempt.campaign_id == bindparam("campaign_id")
-    ).scalar_subquery())
-_OWN_NUMBERS = (select(PhoneContact.valid, PhoneContact.unreachable_since)
-                .where(PhoneContact.debtor_id == bindparam("debtor_id"), PhoneContact.owner == ContactOwner.DEBTOR))
-_CONSENTS = (select(ConsentRecord)
-             .where(ConsentRecord.debtor_id == bindparam("debtor_id"),
-                    or_(ConsentRecord.contact_id.is_(None), ConsentRecord.contact_id == bindparam("contact_id")))
-             .order_by(ConsentRecord.valid_from))
-# Plain columns, not Attempt entities: the rules need a dozen fields, and building full ORM
-# objects for every row of the history cost more than the query itself.
-_HISTORY = (
-    select(Attempt.id, Attempt.contact_id, Attempt.e164, Attempt.account_id, Attempt.campaign_id,
-           Attempt.placed_at, Attempt.outcome, Attempt.conversation, Attempt.abandoned,
-           Attempt.live_agent_guaranteed, Attempt.consented, Attempt.ended_at,
-           PhoneContact.owner, PhoneContact.time_zones)
-    .join(PhoneContact, PhoneContact.id == Attempt.contact_id)
-    .where(Attempt.debtor_id == bindparam("debtor_id"),
-           or_(Attempt.placed_at >= bindparam("since"), Attempt.outcome.is_(None))))
-_PARK = (update(Account).where(Account.id == bindparam("account_id"))
-         .values(next_eligible_at=bindparam("next_at")).execution_options(synchronize_session=False))
-_COUNT_ATTEMPT = (update(Account).where(Account.id == bindparam("account_id"))
-                  .values(attempts_count=Account.attempts_count + 1, next_eligible_at=None)
-                  .execution_options(synchronize_session=False))
+def _key(target: DialTarget) -> tuple[int, int, int]:
+    return target.campaign_id, target.account_id, target.contact_id
 
 
-def _load(session: Session, target: DialTarget, clock: Clock,
-          profile_for: ProfileLookup) -> tuple[Campaign, PhoneContact, DialRequest, datetime] | Decision:
-    # One statement loads the three rows and takes the serialisation point: all decisions for one
-    # debtor take turns (see module docstring). Statements, not rows, bound the gate's rate (see
-    # benchmarks/results/gate.md). No row: unknown ids, or an account of another debtor.
-    row = session.execute(_LOAD, {"account_id": target.account_id, "campaign_id": target.campaign_id,
-                                  "contact_id": target.contact_id}).first()
-    if row is None:
-        return Decision(False, None, None, "unknown or mismatched campaign/account/contact")
-    contact, account, campaign = row
-    # Read the clock only once the lock is held: a decision must be judged at the instant it is
-    # made, after every earlier decision and call end for this debtor has committed.
-    now = clock.now()
-    lookback = max(timedelta(days=HISTORY_DAYS), profile_for(campaign).history_lookback())
-    history = _history(session, contact.debtor_id, now, lookback)
-    on_dnc, lifetime, in_campaign = session.execute(_COUNTS, {
-        "e164": contact.e164, "campaign_id": campaign.id, "now": now, "contact_id": contact.id,
-        "account_id": account.id}).one()
-    own_numbers = session.execute(_OWN_NUMBERS, {"debtor_id": contact.debtor_id}).all()
-    unreachable = [since for valid, since in own_numbers if valid]
-    consents = session.scalars(_CONSENTS, {"debtor_id": contact.debtor_id, "contact_id": contact.id}).all()
-    agreements, inconvenient, consent_given, consent_until = _consents(consents, now)
-    request = DialRequest(
-        campaign_id=campaign.id, campaign_mode=campaign.mode, account_id=account.id,
-        debtor_id=contact.debtor_id, contact_id=contact.id, e164=contact.e164, owner=contact.owner,
-        time_zones=tuple(contact.time_zones or ()), valid_number=contact.valid, suppressed=contact.suppressed,
-        on_dnc=on_dnc > 0, campaign_attempts_on_account=in_campaign, lifetime_attempts_on_contact=lifetime,
+def _rounds(targets: Sequence[DialTarget], subjects: dict[tuple[int, int, int], Subject]) -> list[list[int]]:
+    """Target indexes grouped so that a round names each debtor at most once: the k-th target of a
+    debtor goes in round k, and is decided after the attempts of rounds < k are written."""
+    rounds: list[list[int]] = []
+    seen: dict[int, int] = {}
+    for i, target in enumerate(targets):
+        subject = subjects.get(_key(target))
+        k = 0
+        if subject is not None:
+            k = seen.get(subject.debtor_id, 0)
+            seen[subject.debtor_id] = k + 1
+        while len(rounds) <= k:
+            rounds.append([])
+        rounds[k].append(i)
+    return rounds
+
+
+def _request(subject: Subject, dossier: Dossier, now: datetime, since: datetime,
+             budget_restored_at: datetime | None) -> DialRequest:
+    agreements, inconvenient, consent_given, consent_until = consents_for(
+        dossier, subject.debtor_id, subject.contact_id, now)
+    own_numbers = dossier.own_numbers.get(subject.debtor_id, [])
+    unreachable = [since_ for valid, since_ in own_numbers if valid]
+    return DialRequest(
+        campaign_id=subject.campaign.id, campaign_mode=subject.campaign.mode, account_id=subject.account_id,
+        debtor_id=subject.debtor_id, contact_id=subject.contact_id, e164=subject.e164, owner=subject.owner,
+        time_zones=subject.time_zones, valid_number=subject.valid, suppressed=subject.suppressed,
+        on_dnc=on_dnc(dossier, subject.e164, subject.campaign.id),
+        campaign_attempts_on_account=dossier.in_campaign_on_account.get((subject.account_id, subject.campaign.id), 0),
+        lifetime_attempts_on_contact=dossier.lifetime_on_contact.get(subject.contact_id, 0),
         inconvenient_times=inconvenient, window_agreements=agreements,
         direct_consent_given_at=consent_given, direct_consent_until=consent_until,
         # Unreachable since: when the last still-valid own number became unreachable (all must be).
-        debtor_unreachable_since=max(unreachable) if unreachable and all(unreachable) else None,
+        debtor_unreachable_since=max(unreachable) if unreachable and all(unreachable) else None,  # type: ignore[type-var]
         debtor_numbers_all_invalid=bool(own_numbers) and not any(valid for valid, _ in own_numbers),
-        history=history,
-    )
-    return campaign, contact, request, now
-
-
-def _history(session: Session, debtor_id: int, now: datetime, lookback: timedelta) -> tuple[PastAttempt, ...]:
-    rows = session.execute(_HISTORY, {"debtor_id": debtor_id, "since": now - lookback}).all()
-    return tuple(
-        PastAttempt(
-            attempt_id=a.id, contact_id=a.contact_id, e164=a.e164, account_id=a.account_id,
-            campaign_id=a.campaign_id, placed_at=a.placed_at, outcome=a.outcome,
-            conversation=a.conversation, abandoned=a.abandoned, live_agent_guaranteed=a.live_agent_guaranteed,
-            consented=a.consented, owner=a.owner, ended_at=a.ended_at, time_zones=tuple(a.time_zones or ()),
-        )
-        for a in rows
+        history=history_for(dossier, subject.debtor_id, since),
+        abandonment_budget_restored_at=budget_restored_at,
     )
 
 
-def _consents(records: list[ConsentRecord], now: datetime) -> tuple[
-        tuple[WindowAgreement, ...], tuple[tuple[time, time], ...], datetime | None, datetime | None]:
-    """Consent records in force now; a revocation cancels every consent recorded before it."""
-    revoked_at = max((r.valid_from for r in records if r.kind is ConsentKind.REVOKED), default=None)
-    live = [r for r in records if r.kind is not ConsentKind.REVOKED
-            and (revoked_at is None or r.valid_from > revoked_at)]
-    agreements = tuple(
-        WindowAgreement(_clock_time(r.window_start), _clock_time(r.window_end), r.valid_from, r.valid_until)
-        for r in live if r.kind is ConsentKind.WIDEN_WINDOW and r.window_start and r.window_end)
-    # Consumer-named inconvenient times are hard blocks even after a revocation of consents.
-    inconvenient = tuple(
-        (_clock_time(r.window_start), _clock_time(r.window_end)) for r in records
-        if r.kind is ConsentKind.INCONVENIENT_TIME and r.window_start and r.window_end
-        and (r.valid_until is None or r.valid_until > now))
-    direct = [r for r in live if r.kind is ConsentKind.DIRECT_CALL and r.valid_from <= now]
-    latest = max(direct, key=lambda r: r.valid_from, default=None)
-    return agreements, inconvenient, latest.valid_from if latest else None, latest.valid_until if latest else None
-
-
-def _clock_time(text: str) -> time:
-    return time.fromisoformat(text)
-
-
-def _with_budget(request: DialRequest, restored_at: datetime | None) -> DialRequest:
-    if restored_at is None:
-        return request
-    return replace(request, abandonment_budget_restored_at=restored_at)
-
-
-def _audit(session: Session, node: str, target: DialTarget, decision: Decision, attempt_id: int | None,
-           now: datetime) -> None:
-    session.add(AuditEntry(
+def _audit_row(node: str, target: DialTarget, verdict: _Verdict, now: datetime) -> dict[str, Any]:
+    decision = verdict.decision
+    return dict(
         at=now, actor=f"gate@{node}", kind="gate_decision", campaign_id=target.campaign_id,
-        account_id=target.account_id, contact_id=target.contact_id, attempt_id=attempt_id,
+        account_id=target.account_id, contact_id=target.contact_id, attempt_id=verdict.attempt_id,
         decision="allow" if decision.allowed else "deny",
         reason=decision.reason.value if isinstance(decision.reason, DenyReason) else None,
         detail={"detail": decision.detail[:500],
                 "next_allowed_at": decision.next_allowed_at.isoformat() if decision.next_allowed_at else None,
-                "consent_excluded": decision.consent_excluded},
-    ))
+                "consent_excluded": decision.consent_excluded})
