@@ -18,7 +18,7 @@ from dialer.bot.context import CallContext
 from dialer.bot.intents import PROMISES, Intent, Recognition
 from dialer.bot.money import speak_amount
 from dialer.bot.nlu import recognise
-from dialer.bot.nlu_times import DEFAULT_DELAY, after, speak_callback
+from dialer.bot.nlu_times import DEFAULT_DELAY, TIME_QUESTION, after, callback_answer, speak_callback
 from dialer.bot.record import CallRecord, Disposition, PromiseToPay, Turn, collection_score
 from dialer.bot.script import Node, Rule, Script
 from dialer.bot.speech_text import speak_date
@@ -125,6 +125,12 @@ class DialogSession:
             return self.context.stage
         if subject == "reward_offer":
             return "yes" if self.context.reward_offer else "no"
+        if subject == "verified":
+            return "yes" if self.record.verified else "no"
+        if subject == "callback_asked":   # the caller was already asked "what time?" (a second no ends it)
+            asked = any(self.script.nodes[n].listen and self.script.nodes[n].listen.grammar == TIME_QUESTION
+                        for n in self.record.path)
+            return "yes" if asked else "no"
         return "yes" if self.record.promise else "no"
 
     def _apply_marks(self, node: Node) -> None:
@@ -144,6 +150,9 @@ class DialogSession:
             self.record.handoff_reason = str(mark["handoff_reason"])
         if mark.get("promise_confirmed") and self.record.promise:
             self.record.promise.confirmed = True
+        if mark.get("callback") == "default":
+            # No time the caller confirmed: the documented default, never the unconfirmed guess.
+            self.record.callback_at = after(self._local_now(), DEFAULT_DELAY).astimezone(timezone.utc)
         if "tag" in mark and mark["tag"] not in self.record.intents:
             self.record.intents.append(str(mark["tag"]))
 
@@ -184,6 +193,9 @@ class DialogSession:
         node = self._node
         assert node is not None
         recognition = self._interpret(result, node)
+        if node.listen is not None:   # at a callback question "six thirty" or keys 1800 is the time (nlu_times)
+            recognition = callback_answer(recognition, node.listen.grammar, self.script.language,
+                                          self._local_now(), keyed=isinstance(result, Keyed))
         self._last = recognition
         self.record.transcript.append(Turn("caller", recognition.text, node.name, recognition.intent.value))
         if recognition.intent not in (Intent.SILENCE, Intent.NOT_UNDERSTOOD, Intent.AFFIRM, Intent.DENY):

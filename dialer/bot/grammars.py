@@ -43,6 +43,16 @@ _WHEN_RULES = """
      | (he | she) (is | will be) back <at> | try (me | him | her) again <at> | [sorry] this is not a good time;
 """
 
+# A time as the answer to a callback question, where no "call me" comes first: the clock alone
+# ("six", "six thirty p m", "half past six"), with or before a day or a part of the day, or an interval.
+_CLOCK_RULES = """
+<how> = make it | how about | let us say | say | maybe | try | at | around | after;
+<clock> = <hour> [thirty | fifteen | forty five | o'clock] [a m | p m] | (half | quarter) past <hour> | quarter to <hour> | noon | midday;
+<dayish> = today | tonight | tomorrow [morning | afternoon | evening] | the day after tomorrow | [on | next | this] <day>
+         | this (morning | afternoon | evening) | in the (morning | afternoon | evening) | after work;
+<clock_time> = <clock> [<dayish>] | <dayish> [at <clock>] | in (an hour | half an hour | two hours | <below100> (hours | minutes));
+"""
+
 _GRAMMARS = {
     "identity": """
 public <utt> = [<lead>] [<filler>] (<yes> | <no> | <wrong> | <third> | <stop> | <human> | <callback>) [<filler>];
@@ -62,6 +72,22 @@ public <utt> = [<lead>] [<filler>] (<yes> | <no> | <promise> | <stop> | <human> 
 <promise> = i will pay [<amount>] [<when>] | [i can pay] <when> | make it <when>;
 <amount> = <number> dollars [and <below100> cents] | <number> | all of it | the full amount | the minimum;
 """ + _WHEN_RULES,
+    # "We will call you back at six p m. Is that right?": yes, no, or no with the right time ("no
+    # seven thirty", "make it tomorrow morning"), which `nlu_times.callback_answer` reads as the time.
+    "callback_confirm": """
+public <utt> = [<lead>] [<filler>] (<yes> | [<no>] [<how>] <clock_time> | <no> | <callback> | <stop> | <human> | <wrong>) [<filler>];
+<yes> = yes | yeah | yep | correct | that is right | right | sure | ok | okay | that is correct | of course;
+<no> = no | nope | that is not right | that is wrong | wrong time | not then | no sorry;
+<wrong> = wrong number | you have the wrong number;
+""" + _WHEN_RULES + "\n" + _CLOCK_RULES,
+    # "What time should we call you?": a time alone ("six", "six thirty p m", "tomorrow at nine",
+    # "in an hour"), a "call me at ...", or no time at all (the script then uses the default).
+    "callback_time": """
+public <utt> = [<lead>] [<filler>] ([no] [<how>] <clock_time> [please] | <callback> | <unsure> | <no> | <stop> | <human> | <wrong>) [<filler>];
+<no> = no | nope | no thank you | not now;
+<unsure> = i do not know | i am not sure | any time | anytime | whenever | it does not matter | later;
+<wrong> = wrong number | you have the wrong number;
+""" + _WHEN_RULES + "\n" + _CLOCK_RULES,
     # One answer shape (see the module docstring): <fixed> phrases carry no amount or date; a payment
     # opening takes one shared amount and time tail, a callback opening the same time rule.
     "payment": """

@@ -13,13 +13,19 @@ Conventions (documented because a wrong guess means a call at the wrong hour):
 - "after 7" is taken as 19:00 itself: the gate, not this parser, keeps calls inside the hours.
 The result is an aware datetime in the debtor's zone; the engine stores it as UTC. Whether the
 hour is callable (23:00, a holiday) is the compliance gate's decision when the callback falls due.
+
+The bot reads the time back and asks the caller to confirm it (the recogniser can mishear "six p m"
+as "after eight p m"). At those questions an answer needs no "call me": `callback_answer` reads
+"six thirty", "no, tomorrow morning", "晚上七点" or keys 1800 (24-hour clock) as the time itself.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 
+from dialer.bot.intents import Intent, Recognition
 from dialer.bot.money import en_integer, zh_integer
 from dialer.bot.nlu_dates import parse_en_date, parse_zh_date
 from dialer.bot.nlu_numbers import ZH_NUMERAL_CHARS, en_words_to_number, zh_numeral_to_number
@@ -50,6 +56,27 @@ def _clock_hour(hour: int, part: str | None, now: datetime, day_named: bool) -> 
         return hour + 12
     # 8-11 with nothing else said: the morning if still ahead (or another day), else the evening.
     return hour if day_named or now.hour < hour else hour + 12
+
+
+@dataclass(frozen=True)
+class SaidTime:
+    """The parts of a time the caller said; all None when they named none ("call me later")."""
+
+    day: date | None = None
+    hour: int | None = None
+    minute: int = 0
+    part: str | None = None
+    delta: timedelta | None = None
+
+    def names_a_time(self, today: date) -> bool:
+        """True when something beyond "now"/"today" was said: an hour, a part of the day, a later day
+        or an interval. "Later" or "today" alone name no time (the default applies)."""
+        return (self.delta is not None or self.hour is not None or self.part is not None
+                or (self.day is not None and self.day > today))
+
+    def at(self, now: datetime) -> datetime:
+        return resolve(now, day=self.day, hour=self.hour, minute=self.minute if self.minute < 60 else 0,
+                       part=self.part, delta=self.delta)
 
 
 def resolve(now: datetime, *, day: date | None, hour: int | None, minute: int, part: str | None,
@@ -109,6 +136,20 @@ def _en_part(t: str) -> str | None:
 
 def en_callback_time(text: str, now: datetime) -> datetime:
     """When an English speaker asked to be called back, in `now`'s zone (default now + 2 h)."""
+    return en_said_time(text, now.date()).at(now)
+
+
+# At "What time should we call you?" a bare clock answers ("six", "six thirty tomorrow", "no, seven"):
+# an hour at the start, after hesitations, followed by nothing or a day/part word ("one more day"
+# is not 1 pm).
+_EN_BARE_HOUR = re.compile(
+    rf"^ (?:(?:uh|um|er|well|no|yes|ok|okay|maybe|say|lets say|let us say|make it|how about|try|at|around|about) )*"
+    rf"{_EN_HOUR}(?: {_EN_MINUTE})?(?= $| (?:today|tomorrow|tonight|this|in the|on|next|after|then|please|instead) )")
+
+
+def en_said_time(text: str, today: date, *, bare_hour: bool = False) -> SaidTime:
+    """The time parts in English words; `bare_hour` also reads a number alone as an hour (only at
+    a question that asked for a time)."""
     t = _en_clean(text)
     m = re.search(r" (?:in|after|give (?:me|it)|about|another) (?:about |another )?(an|a|one|half an|a half|"
                   r"a couple of|a couple|couple of|a few|few|\d+|[a-z]+(?: [a-z]+)?) (hours?|hrs?|minutes?|mins?) ", t)
@@ -120,10 +161,10 @@ def en_callback_time(text: str, now: datetime) -> datetime:
         if count is None:
             count = _en_number(amount_words)
         if count:
-            return resolve(now, day=None, hour=None, minute=0, part=None, delta=unit * count)
+            return SaidTime(delta=unit * count)
     if re.search(r" in half an hour ", t):
-        return after(now, timedelta(minutes=30))
-    day = parse_en_date(t, now.date())
+        return SaidTime(delta=timedelta(minutes=30))
+    day = parse_en_date(t, today)
     part = _en_part(t)
     hour, minute = None, 0
     m = re.search(rf" (half|quarter) (past|after|to) {_EN_HOUR} ", t)
@@ -134,14 +175,15 @@ def en_callback_time(text: str, now: datetime) -> datetime:
     if hour is None:
         m = (re.search(rf" {_EN_HOUR}(?: {_EN_MINUTE})? (?:antemeridiem|pm|oclock) ", t)
              or re.search(rf" (?:at|after|around|about|by|until|till|from|before|past|say) "
-                          rf"(?:about |around )?{_EN_HOUR}(?: {_EN_MINUTE})?(?: ish)? ", t))
+                          rf"(?:about |around )?{_EN_HOUR}(?: {_EN_MINUTE})?(?: ish)? ", t)
+             or (_EN_BARE_HOUR.search(t) if bare_hour else None))
         if m and (h := _en_number(m.group(1))) is not None and 0 <= h <= 23:
             hour = h
             if m.group(2):
                 minute = _en_number(m.group(2).replace("o five", "5")) or 0
     if hour is None and part is None and " after work " in t:
         hour, part = 6, "evening"
-    return resolve(now, day=day, hour=hour, minute=minute if minute < 60 else 0, part=part, delta=None)
+    return SaidTime(day=day, hour=hour, minute=minute, part=part)
 
 
 # ---- Mandarin -----------------------------------------------------------------------------------
@@ -162,6 +204,11 @@ def _zh_part(t: str) -> str | None:
 
 def zh_callback_time(text: str, now: datetime) -> datetime:
     """When a Mandarin speaker asked to be called back, in `now`'s zone (default now + 2 h)."""
+    return zh_said_time(text, now.date()).at(now)
+
+
+def zh_said_time(text: str, today: date) -> SaidTime:
+    """The time parts in Mandarin ("六点" already names an hour, so no bare-hour mode is needed)."""
     t = re.sub(r"[\s，。！？、,.!?~…；;]+", "", text)
     m = re.search(rf"(半|{_ZH_NUM}|几)个?半?(小时|钟头|分钟)(?:后|以后|之后)", t) \
         or re.search(rf"过(半|{_ZH_NUM}|几)个?半?(小时|钟头|分钟)", t)
@@ -173,8 +220,8 @@ def zh_callback_time(text: str, now: datetime) -> datetime:
             count += 0.5                 # "一个半小时"
         unit = timedelta(minutes=1) if m.group(2) == "分钟" else timedelta(hours=1)
         if count:
-            return resolve(now, day=None, hour=None, minute=0, part=None, delta=unit * count)
-    day = parse_zh_date(t, now.date())
+            return SaidTime(delta=unit * count)
+    day = parse_zh_date(t, today)
     part = _zh_part(t)
     hour, minute = None, 0
     m = re.search(rf"({_ZH_NUM})[点點时](半|一刻|三刻|({_ZH_NUM})分?)?", t) or re.search(r"(\d{1,2}):(\d{2})", t)
@@ -184,13 +231,63 @@ def zh_callback_time(text: str, now: datetime) -> datetime:
         minute = {"半": 30, "一刻": 15, "三刻": 45}.get(tail, 0)
         if tail and not minute:
             minute = zh_numeral_to_number(tail.rstrip("分")) or 0
-    return resolve(now, day=day, hour=hour, minute=minute if minute < 60 else 0, part=part, delta=None)
+    return SaidTime(day=day, hour=hour, minute=minute, part=part)
 
 
 def callback_time(text: str, language: str, now: datetime) -> datetime:
     if language.lower().startswith("zh"):
         return zh_callback_time(text, now)
     return en_callback_time(text, now)
+
+
+# ---- Answers at the callback questions ---------------------------------------------------------
+# The listening steps that ask about a callback, by grammar name (scripts and `grammars.py` share
+# these): "We will call you back at six p.m. Is that right?" and "What time should we call you?".
+CONFIRM_QUESTION = "callback_confirm"
+TIME_QUESTION = "callback_time"
+
+# Answers that keep their own meaning at those questions: an opt-out and a request for a human must
+# always be honoured, a wrong number ends the call, and a "call me at ..." already carries its time.
+_KEEP = frozenset({Intent.STOP_CALLING, Intent.ASKS_HUMAN, Intent.WRONG_NUMBER, Intent.CALLBACK})
+
+
+def said_time(text: str, language: str, today: date, *, bare_hour: bool = False) -> SaidTime:
+    if language.lower().startswith("zh"):
+        return zh_said_time(text, today)
+    return en_said_time(text, today, bare_hour=bare_hour)
+
+
+def keyed_time(digits: str, now: datetime) -> datetime | None:
+    """A time keyed on the 24-hour clock: HH, HMM or HHMM ("18" / "630" / "1800"), the next such
+    time from `now`. One key is never a time: 1 and 2 are yes/no elsewhere and 9 opts out."""
+    if not digits.isdigit() or not 2 <= len(digits) <= 4:
+        return None
+    hour, minute = (int(digits), 0) if len(digits) == 2 else (int(digits[:-2]), int(digits[-2:]))
+    if hour > 23 or minute > 59:
+        return None
+    at = datetime.combine(now.date(), time(hour, minute), tzinfo=now.tzinfo)
+    return at if at > now else at + timedelta(days=1)
+
+
+def callback_answer(recognition: Recognition, grammar: str, language: str, now: datetime, *,
+                    keyed: bool) -> Recognition:
+    """Read an answer at a callback question as a time when it names one: "six thirty", "no, make it
+    seven", "明天上午", keys 1800 become CALLBACK with `callback_at` (aware, `now`'s zone), the other
+    intents kept as tags. Other questions, and answers that name no time, come back unchanged; so do
+    a yes at the confirmation ("yes, six" confirms) and the intents in `_KEEP`."""
+    if grammar not in (CONFIRM_QUESTION, TIME_QUESTION) or recognition.intent in _KEEP:
+        return recognition
+    if recognition.intent is Intent.AFFIRM and grammar == CONFIRM_QUESTION:
+        return recognition
+    if keyed:
+        at = keyed_time(recognition.digits or "", now) if recognition.intent is Intent.NOT_UNDERSTOOD else None
+    else:
+        said = said_time(recognition.text, language, now.date(), bare_hour=True)
+        at = said.at(now) if said.names_a_time(now.date()) else None
+    if at is None:
+        return recognition
+    return replace(recognition, intent=Intent.CALLBACK, callback_at=at, promised_date=None, amount=None,
+                   willingness=None, tags=recognition.tags + (recognition.intent.value,))
 
 
 # ---- Saying it back -----------------------------------------------------------------------------

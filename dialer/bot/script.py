@@ -27,10 +27,11 @@ DISCLOSURE_VARIABLES = frozenset({"amount", "minimum_payment", "interest", "due_
 KNOWN_VARIABLES = DISCLOSURE_VARIABLES | {"debtor_name", "business", "callback_number", "check_name",
                                           "callback_time"}
 MARK_KEYS = frozenset({"verified", "party", "disposition", "opt_out", "suppress_contact", "handoff_reason",
-                       "promise_confirmed", "tag"})
+                       "promise_confirmed", "tag", "callback"})
 EXITS = ("listen", "collect", "branch", "goto", "transfer", "hangup")
 BRANCH_SUBJECTS = {"stage": {"reminder", "willingness", "escalation"}, "reward_offer": {"yes", "no"},
-                   "has_promise": {"yes", "no"}}
+                   "has_promise": {"yes", "no"}, "callback_asked": {"yes", "no"},
+                   "verified": {"yes", "no"}}
 THIRD_PARTY_VALUES = frozenset({"third_party", "wrong_number"})
 
 
@@ -82,7 +83,12 @@ class Node:
         if self.collect and "goto" in self.collect:
             out.append(self.collect["goto"])
         if self.listen is not None:
-            out += [r.goto for r in global_rules] + list(fallbacks.values())
+            out += [r.goto for r in global_rules]
+            # A fallback is an exit only if silence / not-understood can fall through this node's rules
+            # (the callback questions route both themselves): keeps the graph to edges a call can take.
+            caught = {i.value for r in self.rules if (r.min_willingness, r.max_willingness, r.has_date,
+                                                        r.has_amount) == (None, None, None, None) for i in r.intents}
+            out += [target for kind, target in fallbacks.items() if kind not in caught]
         return out
 
 
@@ -145,6 +151,8 @@ def _node(name: str, raw: dict[str, Any], where: str) -> Node:
     mark = dict(raw.get("mark") or {})
     if set(mark) - MARK_KEYS:
         raise ScriptError(f"{where}: unknown mark keys {sorted(set(mark) - MARK_KEYS)}")
+    if mark.get("callback", "default") != "default":
+        raise ScriptError(f"{where}: mark 'callback' can only be 'default' (now + 2 h), got {mark['callback']!r}")
     say = raw.get("say") or []
     listen = None
     if "listen" in raw:

@@ -1,6 +1,7 @@
 """The callback path through both shipped scripts: "call me at 6 pm" at any question, verified or
-not, or said by a third party, ends in a polite confirmation and a hang-up with the time on the
-record (UTC), and nothing about the debt is said to anyone not verified."""
+not, or said by a third party, is read back for a yes (tests/bot/test_bot_callback_confirm.py has
+the no, the keys and the opt-out there), then a hang-up with the time on the record (UTC); nothing
+about the debt is said to anyone not verified."""
 
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
@@ -48,20 +49,21 @@ def zh(answers, **changes):
     return call("zh-CN", answers, answered_at=SH_10, zone="Asia/Shanghai", **changes)
 
 
-def test_given_call_me_at_6_pm_at_the_greeting_then_a_confirmation_and_hangup_with_18_00_new_york_in_utc():
-    session, actions = en([Heard("I'm busy, call me at 6 pm")])
+def test_given_call_me_at_6_pm_at_the_greeting_and_a_yes_then_a_hangup_with_18_00_new_york_in_utc():
+    session, actions = en([Heard("I'm busy, call me at 6 pm"), Heard("yes")])
     record = session.record
-    assert record.path[-1] == "callback_close"
+    assert record.path[-3:] == ["callback_heard", "callback_confirm", "callback_close"]
     assert record.callback_at == datetime(2026, 11, 22, 23, 0, tzinfo=timezone.utc)   # 18:00 EST
     assert record.disposition is Disposition.CALLBACK_REQUESTED
-    assert "We will call back today at six p.m." in said(actions)
+    assert "We will call you back today at six p.m., is that right?" in said(actions)
+    assert said(actions).endswith("Thank you. We will call you back today at six p.m., as agreed. Goodbye.")
     assert isinstance(actions[-1], Hangup) and actions[-1].reason == "callback_requested"
     assert not record.verified and not record.disclosed
     assert not any(a.discloses for a in actions if isinstance(a, Say))
 
 
 def test_given_a_verified_debtor_busy_at_the_reminder_then_the_callback_is_two_hours_on_and_verified_kept():
-    session, actions = en([Heard("yes speaking"), Heard("nineteen eighty five"), Heard("I'm in a meeting right now")],
+    session, actions = en([Heard("yes speaking"), Heard("nineteen eighty five"), Heard("I'm in a meeting right now"), Keyed("1")],
                           dpd=2)
     record = session.record
     assert record.verified and record.party is Party.DEBTOR and "reminder" in record.path
@@ -71,7 +73,7 @@ def test_given_a_verified_debtor_busy_at_the_reminder_then_the_callback_is_two_h
 
 
 def test_given_a_third_party_says_he_is_back_at_6_then_a_callback_without_any_disclosure():
-    session, actions = en([Heard("he's not here, he's back at 6")])
+    session, actions = en([Heard("he's not here, he's back at 6"), Keyed("1")])
     record = session.record
     assert record.party is Party.THIRD_PARTY and record.disposition is Disposition.CALLBACK_REQUESTED
     assert record.callback_at == datetime(2026, 11, 22, 23, 0, tzinfo=timezone.utc)
@@ -79,7 +81,7 @@ def test_given_a_third_party_says_he_is_back_at_6_then_a_callback_without_any_di
 
 
 def test_given_the_third_party_message_question_when_they_name_a_time_then_a_callback_too():
-    session, actions = en([Keyed("2"), Keyed("1"), Heard("try him again tomorrow morning")])
+    session, actions = en([Keyed("2"), Keyed("1"), Heard("try him again tomorrow morning"), Heard("yes")])
     record = session.record
     assert "third_party" in record.path and record.path[-1] == "callback_close"
     assert record.party is Party.THIRD_PARTY
@@ -88,23 +90,25 @@ def test_given_the_third_party_message_question_when_they_name_a_time_then_a_cal
 
 
 def test_given_a_confirmed_promise_then_a_callback_request_keeps_the_promise_as_the_disposition():
-    session, _ = en([Keyed("1"), Keyed("1985"), Heard("I will pay tomorrow"), Heard("call me back tomorrow at 5")])
+    session, _ = en([Keyed("1"), Keyed("1985"), Heard("I will pay tomorrow"), Heard("call me back tomorrow at 5"),
+                     Keyed("1")])
     record = session.record
     assert record.promise is not None and record.disposition is Disposition.PROMISE_TO_PAY
     assert record.callback_at == datetime(2026, 11, 23, 22, 0, tzinfo=timezone.utc)
 
 
 def test_given_wan_shang_liu_dian_zai_da_at_the_greeting_then_18_00_shanghai_and_the_chinese_confirmation():
-    session, actions = zh([Heard("晚上六点再打")])
+    session, actions = zh([Heard("晚上六点再打"), Heard("对")])
     record = session.record
     assert record.callback_at == datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)    # 18:00 CST
     assert record.disposition is Disposition.CALLBACK_REQUESTED and not record.disclosed
+    assert "好的，我们将在今天晚上六点给您回电，对吗？" in said(actions)
     assert "好的，我们今天晚上六点再联系您" in said(actions)
     assert isinstance(actions[-1], Hangup)
 
 
 def test_given_a_verified_mandarin_debtor_in_a_meeting_then_the_default_two_hours():
-    session, actions = zh([Heard("是我"), Heard("一九八五"), Heard("我在开会，晚点打")])
+    session, actions = zh([Heard("是我"), Heard("一九八五"), Heard("我在开会，晚点打"), Keyed("1")])
     record = session.record
     assert record.verified and record.disclosed
     assert record.callback_at == SH_10.astimezone(timezone.utc) + timedelta(hours=2)
@@ -112,7 +116,7 @@ def test_given_a_verified_mandarin_debtor_in_a_meeting_then_the_default_two_hour
 
 
 def test_given_a_mandarin_third_party_naming_when_he_is_back_then_a_callback_without_disclosure():
-    session, actions = zh([Heard("我是他老婆，他晚上七点半回来")])
+    session, actions = zh([Heard("我是他老婆，他晚上七点半回来"), Keyed("1")])
     record = session.record
     assert record.party is Party.THIRD_PARTY and record.path[-1] == "callback_close"
     assert record.callback_at == datetime(2026, 11, 22, 11, 30, tzinfo=timezone.utc)   # 19:30 CST
@@ -120,7 +124,7 @@ def test_given_a_mandarin_third_party_naming_when_he_is_back_then_a_callback_wit
 
 
 def test_given_tomorrow_morning_in_mandarin_at_the_verification_question_then_a_callback_not_a_failed_check():
-    session, _ = zh([Heard("是我"), Heard("明天上午打给我")])
+    session, _ = zh([Heard("是我"), Heard("明天上午打给我"), Heard("对")])
     assert session.record.disposition is Disposition.CALLBACK_REQUESTED
     assert session.record.callback_at == datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)  # 09:00 CST
 

@@ -36,7 +36,8 @@ def beijing(day: int, hour: int, minute: int = 0) -> datetime:
 
 def bot_call(sessions: sessionmaker[Session], clock: FixedClock, attempt_id: int, campaign_id: int,
              answers: list[str]) -> CallRecord:
-    """The bot's side of an answered call: context from the database, the zh-CN script, the caller's words."""
+    """The bot's side of an answered call: context from the database, the zh-CN script, the caller's
+    words (a callback is confirmed with "对" when the bot reads the time back)."""
     provider = DbCallContextProvider(sessions=sessions, clock=clock, business_name="示例银行",
                                      callback_number="4008101234")
     context = asyncio.run(provider.context_for(str(attempt_id), str(campaign_id)))
@@ -77,7 +78,7 @@ def test_given_wan_shang_liu_dian_zai_da_at_10_then_conversation_callback_and_ne
     clock = FixedClock(beijing(16, 10))
     gate, campaign_id, account_id, contact_id, attempt_id = first_call(sessions, clock)
     clock.advance(30)
-    record = bot_call(sessions, clock, attempt_id, campaign_id, ["晚上六点再打"])
+    record = bot_call(sessions, clock, attempt_id, campaign_id, ["晚上六点再打", "对"])
     clock.advance(30)
     hang_up(sessions, attempt_id, clock.now())          # the channel ended before the bot's record landed
     DbOutcomeSink(sessions=sessions, clock=clock).store(attempt_id, record)
@@ -96,7 +97,7 @@ def test_given_the_record_lands_before_the_hangup_then_the_daemons_schedule_next
         sessions: sessionmaker[Session]) -> None:
     clock = FixedClock(beijing(16, 10))
     _, campaign_id, account_id, _, attempt_id = first_call(sessions, clock)
-    record = bot_call(sessions, clock, attempt_id, campaign_id, ["我在开会，两个小时后再打"])
+    record = bot_call(sessions, clock, attempt_id, campaign_id, ["我在开会，两个小时后再打", "对"])
     DbOutcomeSink(sessions=sessions, clock=clock).store(attempt_id, record)   # outcome unknown yet: no step
     clock.advance(60)
     hang_up(sessions, attempt_id, clock.now())
@@ -110,7 +111,7 @@ def test_given_a_callback_asked_for_23_00_then_it_is_proposed_and_the_gate_defer
         sessions: sessionmaker[Session]) -> None:
     clock = FixedClock(beijing(16, 10))
     gate, campaign_id, account_id, contact_id, attempt_id = first_call(sessions, clock)
-    record = bot_call(sessions, clock, attempt_id, campaign_id, ["晚上十一点再打给我"])
+    record = bot_call(sessions, clock, attempt_id, campaign_id, ["晚上十一点再打给我", "对"])
     assert record.callback_at == beijing(16, 23)
     hang_up(sessions, attempt_id, clock.now())
     DbOutcomeSink(sessions=sessions, clock=clock).store(attempt_id, record)
