@@ -14,7 +14,11 @@ from dialer.domain import Outcome
 from tests.gate.helpers import make_gate
 
 
-def hammer(db_url: str, offset_s: float, targets: list[tuple[int, int, int]], seconds: float, seed: int) -> int:
+def hammer(db_url: str, offset_s: float, targets: list[tuple[int, int, int]], seconds: float, seed: int,
+           batch: int = 1) -> int:
+    """Allowed dials of one process; `batch` > 1 asks `decide_many` for that many random targets
+    at once (repeats and shared debtors included), in a random order, so two processes' batches
+    overlap in every order."""
     engine = make_engine(db_url)
     sessions = make_sessionmaker(engine)
     clock = OffsetClock(timedelta(seconds=offset_s))
@@ -23,15 +27,19 @@ def hammer(db_url: str, offset_s: float, targets: list[tuple[int, int, int]], se
     allowed = 0
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        campaign, account, contact = rng.choice(targets)
-        result = gate.decide(DialTarget(campaign, account, contact))
-        if result.permit is None:
-            continue
-        allowed += 1
-        outcome = rng.choice([Outcome.NO_ANSWER, Outcome.BUSY, Outcome.HUMAN, Outcome.HUMAN])
-        with transaction(sessions) as session:
-            attempts.close(session, result.permit.attempt_id, attempts.CallResult(
-                outcome=outcome, ended_at=clock.now(), answered_at=clock.now() if outcome is Outcome.HUMAN else None,
-                conversation=outcome is Outcome.HUMAN), actor=f"worker-{seed}")
+        if batch == 1:
+            results = [gate.decide(DialTarget(*rng.choice(targets)))]
+        else:
+            results = gate.decide_many([DialTarget(*rng.choice(targets)) for _ in range(batch)])
+        for result in results:
+            if result.permit is None:
+                continue
+            allowed += 1
+            outcome = rng.choice([Outcome.NO_ANSWER, Outcome.BUSY, Outcome.HUMAN, Outcome.HUMAN])
+            with transaction(sessions) as session:
+                attempts.close(session, result.permit.attempt_id, attempts.CallResult(
+                    outcome=outcome, ended_at=clock.now(),
+                    answered_at=clock.now() if outcome is Outcome.HUMAN else None,
+                    conversation=outcome is Outcome.HUMAN), actor=f"worker-{seed}")
     engine.dispose()
     return allowed
