@@ -46,7 +46,7 @@ _WHEN_RULES = """
 # A time as the answer to a callback question, where no "call me" comes first: the clock alone
 # ("six", "six thirty p m", "half past six"), with or before a day or a part of the day, or an interval.
 _CLOCK_RULES = """
-<how> = make it | how about | let us say | say | maybe | try | at | around | after;
+<how> = make it | how about | let us say | say | maybe | try;
 <clock> = <hour> [thirty | fifteen | forty five | o'clock] [a m | p m] | (half | quarter) past <hour> | quarter to <hour> | noon | midday;
 <dayish> = today | tonight | tomorrow [morning | afternoon | evening] | the day after tomorrow | [on | next | this] <day>
          | this (morning | afternoon | evening) | in the (morning | afternoon | evening) | after work;
@@ -75,15 +75,15 @@ public <utt> = [<lead>] [<filler>] (<yes> | <no> | <promise> | <stop> | <human> 
     # "We will call you back at six p m. Is that right?": yes, no, or no with the right time ("no
     # seven thirty", "make it tomorrow morning"), which `nlu_times.callback_answer` reads as the time.
     "callback_confirm": """
-public <utt> = [<lead>] [<filler>] (<yes> | [<no>] [<how>] <clock_time> | <no> | <callback> | <stop> | <human> | <wrong>) [<filler>];
-<yes> = yes | yeah | yep | correct | that is right | right | sure | ok | okay | that is correct | of course;
+public <utt> = [<lead>] [<filler>] (<yes> | (<no> [<how>] | <how>) <clock_time> | <no> | <callback> | <stop> | <human> | <wrong>) [<filler>];
+<yes> = [yes | yeah] (that is right | that is correct | correct | right) | yes [please] | yeah | yep | sure | ok | okay | of course;
 <no> = no | nope | that is not right | that is wrong | wrong time | not then | no sorry;
 <wrong> = wrong number | you have the wrong number;
 """ + _WHEN_RULES + "\n" + _CLOCK_RULES,
     # "What time should we call you?": a time alone ("six", "six thirty p m", "tomorrow at nine",
     # "in an hour"), a "call me at ...", or no time at all (the script then uses the default).
     "callback_time": """
-public <utt> = [<lead>] [<filler>] ([no] [<how>] <clock_time> [please] | <callback> | <unsure> | <no> | <stop> | <human> | <wrong>) [<filler>];
+public <utt> = [<lead>] [<filler>] ([no] [<how>] [at | around | after] <clock_time> [please] | <callback> | <unsure> | <no> | <stop> | <human> | <wrong>) [<filler>];
 <no> = no | nope | no thank you | not now;
 <unsure> = i do not know | i am not sure | any time | anytime | whenever | it does not matter | later;
 <wrong> = wrong number | you have the wrong number;

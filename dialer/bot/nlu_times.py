@@ -143,7 +143,7 @@ def en_callback_time(text: str, now: datetime) -> datetime:
 # an hour at the start, after hesitations, followed by nothing or a day/part word ("one more day"
 # is not 1 pm).
 _EN_BARE_HOUR = re.compile(
-    rf"^ (?:(?:uh|um|er|well|no|yes|ok|okay|maybe|say|lets say|let us say|make it|how about|try|at|around|about) )*"
+    rf"^ (?:(?:uh|um|er|well|no|nope|yes|ok|okay|maybe|say|lets say|let us say|make it|how about|try|at|around|about) )*"
     rf"{_EN_HOUR}(?: {_EN_MINUTE})?(?= $| (?:today|tomorrow|tonight|this|in the|on|next|after|then|please|instead) )")
 
 
