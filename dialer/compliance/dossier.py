@@ -6,8 +6,8 @@ Two steps, in the gate's transaction:
    targets' debtors (`FOR UPDATE OF debtors`, in debtor-id order so two batches with overlapping
    debtors cannot deadlock: both wait in the same order). This is the serialisation point of the
    cross-process contract (see gate.py).
-2. `load_dossiers`: the facts of the locked debtors, one statement per kind for the whole batch
-   (`IN` lists). They must be separate statements *after* the lock: PostgreSQL runs a statement on
+2. `load_dossiers`: the facts of the locked debtors, four statements for the whole batch (`IN`
+   lists): history, counts with DNC entries, own numbers, consents. They must be separate statements *after* the lock: PostgreSQL runs a statement on
    the snapshot taken when it started, so facts read in the locking statement itself could predate
    the commit of the transaction we waited for (the attempt it just wrote would be missing).
 
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, func, or_, select
+from sqlalchemy import Connection, Row, bindparam, func, literal, null, or_, select, union_all
 
 from dialer.compliance.facts import PastAttempt, WindowAgreement
 from dialer.db.models import Account, Attempt, Campaign, ConsentRecord, Debtor, DncEntry, PhoneContact
@@ -65,7 +65,7 @@ class Dossier:
     history: dict[int, list[PastAttempt]]                 # debtor -> attempts (look-back or in flight)
     lifetime_on_contact: dict[int, int]                   # contact -> attempts ever
     in_campaign_on_account: dict[tuple[int, int], int]    # (account, campaign) -> attempts
-    dnc: dict[str, list[int | None]]                      # e164 -> campaigns listing it (None: global)
+    dnc: dict[int, list[int | None]]                      # contact -> campaigns listing its number (None: all)
     own_numbers: dict[int, list[tuple[bool, datetime | None]]]   # debtor -> (valid, unreachable_since)
     consents: dict[int, list[Row[Any]]]                   # debtor -> records, oldest first
 
@@ -95,14 +95,18 @@ _HISTORY = (
     .join(PhoneContact, PhoneContact.id == Attempt.contact_id)
     .where(Attempt.debtor_id.in_(_ids("debtor_ids")),
            or_(Attempt.placed_at >= bindparam("since"), Attempt.outcome.is_(None))))
-_LIFETIME = (select(Attempt.contact_id, func.count(Attempt.id))
-             .where(Attempt.contact_id.in_(_ids("contact_ids"))).group_by(Attempt.contact_id))
-_IN_CAMPAIGN = (select(Attempt.account_id, Attempt.campaign_id, func.count(Attempt.id))
-                .where(Attempt.account_id.in_(_ids("account_ids")))
-                .group_by(Attempt.account_id, Attempt.campaign_id))
-_DNC = (select(DncEntry.e164, DncEntry.campaign_id)
-        .where(DncEntry.e164.in_(_ids("e164s")),
-               or_(DncEntry.expires_at.is_(None), DncEntry.expires_at > bindparam("now"))))
+# The counts the caps need and the DNC entries in one round trip: rows of (kind, id, campaign, n).
+_LIFETIME, _IN_CAMPAIGN, _DNC = 1, 2, 3
+_COUNTS = union_all(
+    select(literal(_LIFETIME), Attempt.contact_id, null(), func.count(Attempt.id))
+    .where(Attempt.contact_id.in_(_ids("contact_ids"))).group_by(Attempt.contact_id),
+    select(literal(_IN_CAMPAIGN), Attempt.account_id, Attempt.campaign_id, func.count(Attempt.id))
+    .where(Attempt.account_id.in_(_ids("account_ids"))).group_by(Attempt.account_id, Attempt.campaign_id),
+    # By the dialled contact's number: an entry may name this campaign or none (global list).
+    select(literal(_DNC), PhoneContact.id, DncEntry.campaign_id, literal(1))
+    .join(PhoneContact, PhoneContact.e164 == DncEntry.e164)
+    .where(PhoneContact.id.in_(_ids("contact_ids")),
+           or_(DncEntry.expires_at.is_(None), DncEntry.expires_at > bindparam("now"))))
 _OWN_NUMBERS = (select(PhoneContact.debtor_id, PhoneContact.valid, PhoneContact.unreachable_since)
                 .where(PhoneContact.debtor_id.in_(_ids("debtor_ids")), PhoneContact.owner == ContactOwner.DEBTOR))
 _CONSENTS = (select(ConsentRecord.debtor_id, ConsentRecord.contact_id, ConsentRecord.kind,
@@ -141,13 +145,18 @@ def load_dossiers(conn: Connection, subjects: Sequence[Subject], now: datetime, 
             campaign_id=r.campaign_id, placed_at=r.placed_at, outcome=r.outcome, conversation=r.conversation,
             abandoned=r.abandoned, live_agent_guaranteed=r.live_agent_guaranteed, consented=r.consented,
             owner=r.owner, ended_at=r.ended_at, time_zones=tuple(r.time_zones or ())))
-    lifetime = {contact: n for contact, n in conn.execute(
-        _LIFETIME, {"contact_ids": sorted({s.contact_id for s in subjects})})}
-    in_campaign = {(account, campaign): n for account, campaign, n in conn.execute(
-        _IN_CAMPAIGN, {"account_ids": sorted({s.account_id for s in subjects})})}
-    dnc: dict[str, list[int | None]] = defaultdict(list)
-    for e164, campaign_id in conn.execute(_DNC, {"e164s": sorted({s.e164 for s in subjects}), "now": now}):
-        dnc[e164].append(campaign_id)
+    lifetime: dict[int, int] = {}
+    in_campaign: dict[tuple[int, int], int] = {}
+    dnc: dict[int, list[int | None]] = defaultdict(list)
+    for kind, key, campaign_id, n in conn.execute(_COUNTS, {
+            "contact_ids": sorted({s.contact_id for s in subjects}),
+            "account_ids": sorted({s.account_id for s in subjects}), "now": now}):
+        if kind == _LIFETIME:
+            lifetime[key] = n
+        elif kind == _IN_CAMPAIGN:
+            in_campaign[(key, campaign_id)] = n
+        else:
+            dnc[key].append(campaign_id)
     own: dict[int, list[tuple[bool, datetime | None]]] = defaultdict(list)
     for debtor_id, valid, since in conn.execute(_OWN_NUMBERS, {"debtor_ids": debtors}):
         own[debtor_id].append((valid, since))
@@ -162,9 +171,9 @@ def history_for(dossier: Dossier, debtor_id: int, since: datetime) -> tuple[Past
     return tuple(a for a in dossier.history.get(debtor_id, ()) if a.placed_at >= since or a.outcome is None)
 
 
-def on_dnc(dossier: Dossier, e164: str, campaign_id: int) -> bool:
-    """Listed globally or by this campaign (expired entries were not loaded)."""
-    return any(c is None or c == campaign_id for c in dossier.dnc.get(e164, ()))
+def on_dnc(dossier: Dossier, contact_id: int, campaign_id: int) -> bool:
+    """The contact's number is listed globally or by this campaign (expired entries were not loaded)."""
+    return any(c is None or c == campaign_id for c in dossier.dnc.get(contact_id, ()))
 
 
 ConsentFacts = tuple[tuple[WindowAgreement, ...], tuple[tuple[time, time], ...], datetime | None, datetime | None]
