@@ -16,6 +16,18 @@ dialplan for the calls is added at run time through the Asterisk CLI (asterisk_c
                           harness bind-mounts the checkout and its Python there)
 
 A call is `channel originate Local/<behaviour>@bot-e2e-callee/n extension <attempt>@bot-e2e-bot`.
+
+Wire calls (benchmarks/bot_latency.py's on-the-wire latency, analysed by benchmarks/wire_latency.py)
+use the same debtors from `bot-e2e-wire-<behaviour>`, extension = attempt id, which also:
+  - record the callee's leg with MixMonitor, r = what the callee hears (the bot), t = what it says,
+    one audiohook, so one clock: wire/<attempt>-heard.wav and wire/<attempt>-said.wav;
+  - send audio from their turn until the bot's reply, as a phone does (PlayTones(0): a generator of
+    zero samples, restarted after every Playback, which replaces it). MixMonitor writes nothing
+    while neither direction has frames, so without it the bot's thinking time after a key would
+    vanish from the recording;
+  - mark the end of their keys in their own audio (wire_latency.KEY_MARK: inaudible, bit-exact).
+`bot-e2e-calibrate` is the far end of the calibration call (CALIBRATION): it answers a key at once
+with a tone (Read, then Playback) and then echoes the callee (Echo), so both delays are known (~0).
 """
 
 from __future__ import annotations
@@ -25,6 +37,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks.wire_latency import key_mark, write_wav
 from dialer.bot.tts import EspeakEngine, Voice
 
 REPO = Path(__file__).resolve().parents[1]
@@ -62,6 +75,11 @@ BEHAVIOURS: dict[str, list[str]] = {
     "wrong": ["wait", "say:wrong", "hold:20"],
     "stop": ["wait", "say:stop", "hold:20"],
 }
+# The calibration callee (against bot-e2e-calibrate, not the bot): a key, then speech to be echoed.
+CALIBRATION = ["pause:1", "dtmf:1", "pause:1.5", "say:promise", "hold:3"]
+# SendDTMF's pause between keys; dtmf_stream (Asterisk main/app.c) sleeps it after the last key too,
+# so a wire callee's key mark comes this long after its keys ended.
+KEY_GAP_MS = 250
 
 
 @dataclass
@@ -120,22 +138,69 @@ class BotHarness:
         self._extension("bot-e2e-bot", "_X.", [
             "Set(DIALER_ATTEMPT_ID=${EXTEN})", "Set(DIALER_CAMPAIGN_ID=e2e)", "Answer()",
             f"AGI(agi://127.0.0.1:{AGI_PORT}/bot)", "Hangup()"])
+        write_wav(callee_dir / "key-mark.wav", key_mark())
+        tone = callee_dir / "tone.wav"
+        if not tone.exists():
+            subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", "-b", "16", str(tone), "synth", "0.5", "sine",
+                            "1000", "vol", "0.3"], check=True, capture_output=True)
+        self.wire_host_dir.mkdir(parents=True, exist_ok=True)
         for behaviour, steps in BEHAVIOURS.items():
-            apps = ["Answer()"]
-            for step in steps:
-                kind, _, arg = step.partition(":")
-                if kind == "wait":
-                    # The bot starts a prompt (noise), then finishes it and listens (1.5 s of silence).
-                    apps += ["WaitForNoise(300,1,20)", "WaitForSilence(1500,1,60)"]
-                elif kind == "dtmf":
-                    apps.append(f"SendDTMF({arg},250)")
-                elif kind == "say":
-                    apps.append(f"Playback({self.audio_asterisk_dir}/callee/{arg})")
-                    apps.append(f"Playback({self.audio_asterisk_dir}/callee/silence-3)")
-                elif kind == "hold":
-                    apps.append(f"Playback({self.audio_asterisk_dir}/callee/silence-{arg})")
-            apps.append("Hangup()")
-            self._extension("bot-e2e-callee", behaviour, apps)
+            self._extension("bot-e2e-callee", behaviour, ["Answer()", *self._callee_apps(steps, wire=False)])
+            self._extension(f"bot-e2e-wire-{behaviour}", "_X.", self._wire_start() + self._callee_apps(steps, wire=True))
+        self._extension("bot-e2e-wire-calibrate", "_X.", self._wire_start() + self._callee_apps(CALIBRATION, wire=True))
+        self._extension("bot-e2e-calibrate", "_X.", [
+            "Answer()", "Read(KEY,,1,,,30)", f"Playback({self.audio_asterisk_dir}/callee/tone)", "Echo()"])
+
+    def _wire_start(self) -> list[str]:
+        where = f"{self.wire_asterisk_dir}/${{EXTEN}}"
+        return ["Answer()", f"MixMonitor({where}.wav,r({where}-heard.wav)t({where}-said.wav))", "PlayTones(0)"]
+
+    def _callee_apps(self, steps: list[str], *, wire: bool) -> list[str]:
+        audio = f"{self.audio_asterisk_dir}/callee"
+        # Playback replaces the wire callee's silence generator: start it again after each one.
+        again = ["PlayTones(0)"] if wire else []
+        apps = []
+        for step in steps:
+            kind, _, arg = step.partition(":")
+            if kind == "wait":
+                # The bot starts a prompt (noise), then finishes it and listens (1.5 s of silence).
+                # WaitForSilence counts a wait with no frame at all as silence, and the generator's
+                # timer wakes it every 20 ms: stop the generator once the bot speaks (the bot's
+                # frames keep the recording's clock; the callee's own thinking time is not measured).
+                apps += ["WaitForNoise(300,1,20)", *(["StopPlayTones()"] if wire else []),
+                         "WaitForSilence(1500,1,60)"]
+            elif kind == "pause":
+                apps.append(f"Wait({arg})")
+            elif kind == "dtmf":
+                apps += [*again, f"SendDTMF({arg},{KEY_GAP_MS})"]
+                if wire:
+                    apps += [f"Playback({audio}/key-mark)", *again]
+            elif kind == "say":
+                apps += [f"Playback({audio}/{arg})", f"Playback({audio}/silence-3)", *again]
+            elif kind == "hold":
+                apps += [f"Playback({audio}/silence-{arg})", *again]
+        return apps + ["Hangup()"]
+
+    @property
+    def wire_host_dir(self) -> Path:
+        return self.audio_host_dir / "wire"
+
+    @property
+    def wire_asterisk_dir(self) -> str:
+        return f"{self.audio_asterisk_dir}/wire"
+
+    def wire_files(self, attempt_id: str) -> tuple[Path, Path]:
+        """The two directions of a wire call: (what the callee heard, what it said)."""
+        return (self.wire_host_dir / f"{attempt_id}-heard.wav", self.wire_host_dir / f"{attempt_id}-said.wav")
+
+    def active_channels(self) -> int:
+        """Channels up in this Asterisk: a wire call's files are complete once its channels are gone
+        (MixMonitor finishes the WAV header when the channel hangs up)."""
+        out = self.cli("core show channels count")
+        for line in out.splitlines():
+            if "active channel" in line:
+                return int(line.split()[0])
+        raise RuntimeError(f"'core show channels count' printed no channel count: {out!r}")
 
     @property
     def classic_host_dir(self) -> Path:
@@ -161,5 +226,10 @@ class BotHarness:
         for priority, app in enumerate(apps, start=1):
             self.cli(f"dialplan add extension {exten},{priority},{app} into {context} replace")
 
-    def call(self, behaviour: str, attempt_id: str, bot: str = "bot-e2e-bot") -> None:
-        self.cli(f"channel originate Local/{behaviour}@bot-e2e-callee/n extension {attempt_id}@{bot}")
+    def call(self, behaviour: str, attempt_id: str, bot: str = "bot-e2e-bot", *, wire: bool = False) -> None:
+        callee = f"{attempt_id}@bot-e2e-wire-{behaviour}" if wire else f"{behaviour}@bot-e2e-callee"
+        self.cli(f"channel originate Local/{callee}/n extension {attempt_id}@{bot}")
+
+    def calibrate(self, attempt_id: str) -> None:
+        """The calibration call: the wire callee against a far end whose delays are known (~0)."""
+        self.call("calibrate", attempt_id, bot="bot-e2e-calibrate", wire=True)

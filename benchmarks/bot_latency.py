@@ -11,9 +11,19 @@ the first STREAM FILE of the reply is sent: recognition, intent, dialog step and
 → reply" adds the time Asterisk waited after the caller stopped (RECORD FILE's silence detection,
 s=1: 1 s; 0 after a key). Not included: Asterisk's time to start playback (a few ms).
 
+On the wire (what the caller experiences, measured outside the bot): every call's callee leg is
+recorded by MixMonitor, both directions on one clock (benchmarks/bot_calls.py, wire calls), and
+benchmarks/wire_latency.py finds, for each caller turn, the end of the callee's speech (energy falls
+to silence and stays there) or of its keys, and the first audio of the bot's reply. A calibration
+call first checks the clock of the two directions against a far end that answers a key at once and
+echoes speech (both delays ~0): MixMonitor pairs the directions frame by frame, so the wire figures
+are good to one 20 ms frame (the bot's direction may land up to a frame late).
+
 Two prompt regimes: "dynamic" (a new debtor name and amount per call: the prompts that carry them
 are synthesised during the call, at its start) and "cached" (the same texts again, all from cache).
-Results: benchmarks/results/bot_latency.md (+ .json).
+Results: benchmarks/results/bot_latency.md (+ .json); with --label, also a copy named after it
+(e.g. --label "RECORD FILE mode" -> bot_latency.record-file-mode.md), so runs of the bot's listening
+modes can be kept side by side.
 """
 
 from __future__ import annotations
@@ -23,6 +33,7 @@ import asyncio
 import itertools
 import json
 import os
+import re
 import statistics
 import sys
 import time
@@ -31,7 +42,8 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from benchmarks.bot_calls import AGI_PORT, BotHarness
+from benchmarks.bot_calls import AGI_PORT, KEY_GAP_MS, BotHarness
+from benchmarks.wire_latency import Turn, direction_lag_s, read_wav, wire_turns
 from dialer.bot.agi_dialog import AudioPaths, TurnTimer
 from dialer.bot.asr_pool import RecognizerPool
 from dialer.bot.context import CallContext
@@ -65,6 +77,56 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
+def stats(values: list[float]) -> dict[str, float | int | None]:
+    if not values:
+        return {"turns": 0, "p50_ms": None, "p95_ms": None}
+    return {"turns": len(values), "p50_ms": round(percentile(values, 0.5) * 1000, 1),
+            "p95_ms": round(percentile(values, 0.95) * 1000, 1)}
+
+
+async def calls_ended(harness: BotHarness, timeout_s: float = 120) -> None:
+    """MixMonitor completes a recording when its channel hangs up: wait for this Asterisk to have no
+    channel left (the callees hold the line 20 s at most after their last turn)."""
+    deadline = time.monotonic() + timeout_s
+    # `channel originate` returns once the channel exists, so a call just placed is counted here.
+    while await asyncio.to_thread(harness.active_channels):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"channels still up {timeout_s:.0f} s after the calls' outcomes: "
+                               "their recordings are not complete")
+        await asyncio.sleep(1)
+
+
+def call_turns(harness: BotHarness, attempt_id: str) -> list[Turn]:
+    heard, said = harness.wire_files(attempt_id)
+    return wire_turns(read_wav(heard), read_wav(said), key_tail_s=KEY_GAP_MS / 1000)
+
+
+def wire_stats(harness: BotHarness, attempt_ids: list[str]) -> dict[str, object]:
+    turns = [turn for attempt_id in attempt_ids for turn in call_turns(harness, attempt_id)]
+    answered = [t for t in turns if t.latency_s is not None]
+    return {"speech": stats([t.latency_s for t in answered if t.kind == "speech"]),
+            "keys": stats([t.latency_s for t in answered if t.kind == "keys"]),
+            "unanswered": len(turns) - len(answered),
+            "speech_ms": [round(t.latency_s * 1000, 1) for t in answered if t.kind == "speech"],
+            "keys_ms": [round(t.latency_s * 1000, 1) for t in answered if t.kind == "keys"]}
+
+
+async def calibrate(harness: BotHarness) -> dict[str, object]:
+    """The wire callee against a far end with known delays: a key answered by a tone at once (Read
+    returns at the key's end, then Playback), then its speech echoed (Echo)."""
+    attempt_id = str(next(_ids))
+    await asyncio.to_thread(harness.calibrate, attempt_id)
+    await calls_ended(harness)
+    heard, said = (read_wav(path) for path in harness.wire_files(attempt_id))
+    turns = wire_turns(heard, said, key_tail_s=KEY_GAP_MS / 1000)
+    keys = [t.latency_s for t in turns if t.kind == "keys" and t.latency_s is not None]
+    if len(keys) != 1:
+        raise RuntimeError(f"calibration call {attempt_id}: expected one key turn answered by the tone, "
+                           f"found {turns}")
+    return {"key_to_tone_ms": round(keys[0] * 1000, 1),
+            "echo_lag_ms": round(direction_lag_s(heard, said) * 1000, 1)}
+
+
 async def run(harness: BotHarness, calls: int, regime: str, cache_dir: Path,
               asr: RecognizerPool, preparer: PromptPreparer) -> dict[str, object]:
     contexts = InMemoryCallContexts()
@@ -90,12 +152,14 @@ async def run(harness: BotHarness, calls: int, regime: str, cache_dir: Path,
         group.create_task(serve(service, "127.0.0.1", AGI_PORT, stop=stop, ready=ready))
         await ready
         try:
-            await asyncio.gather(*(asyncio.to_thread(harness.call, "promise", a) for a in attempt_ids))
+            await asyncio.gather(*(asyncio.to_thread(harness.call, "promise", a, wire=True) for a in attempt_ids))
             await asyncio.wait_for(sink.done.wait(), timeout=240)
         except TimeoutError:
             pass
         finally:
             stop.set()
+    await calls_ended(harness)
+    wire = wire_stats(harness, attempt_ids)
     samples = timer.samples
     synthesised = [s for s, syn in zip(samples, timer.synthesised) if syn]
     cached = [s for s, syn in zip(samples, timer.synthesised) if not syn]
@@ -104,55 +168,68 @@ async def run(harness: BotHarness, calls: int, regime: str, cache_dir: Path,
     keys = [s for s, kind in zip(samples, timer.kinds) if kind == "keys"]
     promises = sum(1 for r in sink.records if r.promise is not None and r.promise.amount == Decimal("200.00"))
 
-    def stats(values: list[float]) -> dict[str, float | int | None]:
-        if not values:
-            return {"turns": 0, "p50_ms": None, "p95_ms": None}
-        return {"turns": len(values), "p50_ms": round(percentile(values, 0.5) * 1000, 1),
-                "p95_ms": round(percentile(values, 0.95) * 1000, 1)}
-
     return {"calls": calls, "regime": regime, "finished": len(sink.records), "promises_200": promises,
             "wall_s": round(time.perf_counter() - started, 1), "all": stats(samples),
             "load_1min": [round(load_before, 1), round(os.getloadavg()[0], 1)],
             "synthesised_reply": stats(synthesised), "cached_reply": stats(cached),
             "after_speech": stats(speech), "after_keys": stats(keys), "speech_end_to_reply": stats(speech_end),
+            "wire": wire,
             "mean_ms": round(statistics.fmean(samples) * 1000, 1) if samples else None,
             "samples_ms": [round(s * 1000, 1) for s in samples]}
 
 
-def render(rows: list[dict[str, object]]) -> str:
-    lines = ["# Bot turn latency on the real Asterisk", "",
-             f"`python -m benchmarks.bot_latency --calls {' '.join(str(n) for n in sorted({r['calls'] for r in rows}))}`"
-             " — FastAGI bot, "
+def render(result: dict[str, object]) -> str:
+    rows = result["rows"]
+    cal = result.get("calibration") or {}
+    label = f" — {result['label']}" if result.get("label") else ""
+    counts = " ".join(str(n) for n in sorted({r["calls"] for r in rows}))
+    lines = [f"# Bot turn latency on the real Asterisk{label}", "",
+             f"`python -m benchmarks.bot_latency --calls {counts}`"
+             + (f" `--label \"{result['label']}\"`" if result.get("label") else "") + " — FastAGI bot, "
              "pocketsphinx (grammar per step) in a pool of pre-warmed worker processes (one per core), espeak-ng "
              "prompts (the call's debtor-specific ones synthesised at its start), Asterisk 22 in the harness, "
              "Local-channel callees; 2 cores shared with other work.", "",
-             "Turn = caller's turn handed back by Asterisk (RECORD FILE / WAIT FOR DIGIT returned) → first "
-             "STREAM FILE of the reply sent. **End of speech → reply** adds RECORD FILE's end-of-speech wait "
-             "(silence detection in whole seconds, s=1), which the caller waits through too: that is the "
-             "figure to compare with the 300 ms target. Load = the box's 1-minute load average before / after the "
-             "run (2 cores, shared: above 2, turns wait for a core).", "",
+             "In the bot: turn = caller's turn handed back by Asterisk (RECORD FILE / WAIT FOR DIGIT returned) → "
+             "first STREAM FILE of the reply sent. **End of speech → reply** adds RECORD FILE's end-of-speech wait "
+             "(silence detection in whole seconds, s=1), which the caller waits through too. Load = the box's "
+             "1-minute load average before / after the run (2 cores, shared: above 2, turns wait for a core).", "",
+             "**On the wire** (what the caller experiences; the figures to compare with the 300 ms target): the "
+             "callee's leg recorded by MixMonitor, both directions on one clock; end of the callee's speech "
+             "(energy below -45 dBFS for 0.5 s) or of its last key → first audio of the bot's reply "
+             "(benchmarks/wire_latency.py). Unanswered = caller turns with no reply before the caller's next turn. "
+             f"Calibration call (far end answers a key at once with a tone, then echoes speech; true delays ~0): "
+             f"key → tone {cal.get('key_to_tone_ms')} ms, echo lag {cal.get('echo_lag_ms')} ms — MixMonitor pairs "
+             "the two directions frame by frame, so wire figures are good to one 20 ms frame and may read up to "
+             "20 ms long.", "",
              "| concurrent calls | prompts | finished | promise 200 recorded | turns | p50 ms | p95 ms | "
-             "p50 / p95 ms after keys (n) | p50 / p95 ms after speech (n) | **end of speech → reply p50 / p95 ms** | "
+             "p50 / p95 ms after keys (n) | p50 / p95 ms after speech (n) | end of speech → reply p50 / p95 ms | "
+             "**on the wire: end of speech → reply p50 / p95 ms (n)** | **on the wire: end of keys → reply "
+             "p50 / p95 ms (n)** | unanswered | "
              "p95 ms reply synthesised on the turn (n) | p95 ms reply cached (n) | load |",
-             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for row in rows:
         a, s, c = row["all"], row["synthesised_reply"], row["cached_reply"]
         k, v, e = row["after_keys"], row["after_speech"], row["speech_end_to_reply"]
+        ws, wk = row["wire"]["speech"], row["wire"]["keys"]
         lines.append(f"| {row['calls']} | {row['regime']} | {row['finished']} | {row['promises_200']} | {a['turns']} | "
                      f"{a['p50_ms']} | {a['p95_ms']} | {k['p50_ms']} / {k['p95_ms']} ({k['turns']}) | "
                      f"{v['p50_ms']} / {v['p95_ms']} ({v['turns']}) | {e['p50_ms']} / {e['p95_ms']} | "
+                     f"**{ws['p50_ms']} / {ws['p95_ms']}** ({ws['turns']}) | **{wk['p50_ms']} / {wk['p95_ms']}** "
+                     f"({wk['turns']}) | {row['wire']['unanswered']} | "
                      f"{s['p95_ms']} ({s['turns']}) | {c['p95_ms']} ({c['turns']}) | "
                      f"{' / '.join(str(x) for x in row.get('load_1min', []))} |")
     return "\n".join(lines) + "\n"
 
 
-async def main_async(call_counts: list[int]) -> list[dict[str, object]]:
+async def main_async(call_counts: list[int], label: str) -> dict[str, object]:
     harness = BotHarness.start()
-    rows = []
+    result: dict[str, object] = {"label": label, "calibration": None, "rows": []}
+    rows: list[dict[str, object]] = result["rows"]
     asr = RecognizerPool().start()     # as `dialer agi-server` does at start-up
     preparer = PromptPreparer()
     try:
         harness.install()
+        result["calibration"] = await calibrate(harness)
         stamp = int(time.time())
         for calls in call_counts:
             dynamic_dir = harness.audio_host_dir / f"bench-{stamp}-{calls}"
@@ -163,24 +240,30 @@ async def main_async(call_counts: list[int]) -> list[dict[str, object]]:
             if calls == call_counts[0]:
                 await run(harness, 1, "cached", cached_dir, asr, preparer)
             rows.append(await run(harness, calls, "cached", cached_dir, asr, preparer))
-            print(render(rows), flush=True)
+            print(render(result), flush=True)
     finally:
         preparer.close()
         asr.close()
         harness.stop()
-    return rows
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="bot turn latency on the real Asterisk")
     parser.add_argument("--calls", type=int, nargs="+", default=[1, 20, 50])
+    parser.add_argument("--label", default="", help="what was measured, e.g. the bot's listening mode "
+                        "('RECORD FILE mode'); also saves the results under a name made from it")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    rows = asyncio.run(main_async(args.calls))
+    result = asyncio.run(main_async(args.calls, args.label))
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "bot_latency.md").write_text(render(rows), encoding="utf-8")
-    (RESULTS / "bot_latency.json").write_text(json.dumps(rows, indent=2), encoding="utf-8")
-    print(json.dumps(rows, indent=2) if args.json else render(rows))
+    names = ["bot_latency"]
+    if args.label:
+        names.append("bot_latency." + re.sub(r"[^a-z0-9]+", "-", args.label.lower()).strip("-"))
+    for name in names:
+        (RESULTS / f"{name}.md").write_text(render(result), encoding="utf-8")
+        (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+    print(json.dumps(result, indent=2) if args.json else render(result))
     return 0
 
 
