@@ -13,7 +13,7 @@ member's device is idle then, so "free" must exclude it or the pacer overdials.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -142,6 +142,15 @@ class AgentBoard:
             member.in_call_since = at
         elif event == "AgentComplete":
             self._start_wrap_up(member, at)
+
+    def apply_queue_status(self, replies: Iterable[Mapping[str, str]], *, at: datetime) -> None:
+        """Feed the replies to a QueueStatus action (asked at each AMI login: static members send no
+        event until their state changes). Its `QueueMember` entries name the interface `Location`."""
+        for reply in replies:
+            headers = dict(reply.items())
+            if headers.get("Event") == "QueueMember":
+                headers.setdefault("Interface", headers.get("Location", ""))
+                self.apply("QueueMember", headers, at=at)
 
     @staticmethod
     def _start_wrap_up(member: QueueMember, at: datetime) -> None:

@@ -7,8 +7,9 @@ fixed delay. What we add:
   "forgetable" and their futures fail with `AsteriskError` when the link drops;
 - `Async: true` Originates answer at once ("successfully queued"); what follows arrives as
   events, matched by our channel ids (`ChannelId`/`OtherChannelId`) and DIALER_ATTEMPT_ID;
-- events are handed from panoramisk's synchronous callbacks to one owned task through a queue,
-  so subscribers run in order and nothing is fire-and-forget;
+- the login itself (keepalive that notices a half-open link, login state, health, events handed
+  to one owned task so subscribers run in order) is `AmiLink` (ami_link.py), shared with the ARI
+  back end's agent feed;
 - queue and agent events feed an `AgentBoard` (free / ringing / in call / wrap-up / paused).
 """
 
@@ -19,16 +20,15 @@ import inspect
 import logging
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from panoramisk import Manager
 from panoramisk.message import Message
 
 from dialer.clock import Clock
 from dialer.compliance.permit import DialPermit, PermitAuthority
 from dialer.telephony.agents import AgentBoard, AgentSnapshot
+from dialer.telephony.ami_link import AmiLink, AmiSettings  # AmiSettings: callers import it from here
 from dialer.telephony.events import EventHub, dialplan_event
 from dialer.telephony.interface import (AsteriskError, AsteriskRefused, CallEvent, CallEventHandler, CallEventKind,
                                         CallHandle, Health, LiveCall, ReconnectHandler,
@@ -41,56 +41,6 @@ log = logging.getLogger(__name__)
 AGENT_EVENTS = frozenset({"QueueMemberStatus", "QueueMemberAdded", "QueueMemberRemoved",
                           "QueueMemberPause", "AgentCalled", "AgentConnect", "AgentComplete",
                           "AgentRingNoAnswer", "QueueMember", "QueueCallerLeave", "QueueCallerAbandon"})
-
-
-@dataclass(frozen=True)
-class AmiSettings:
-    host: str                 # DIALER_AMI_HOST
-    port: int                 # DIALER_AMI_PORT
-    user: str                 # DIALER_AMI_USER
-    password: str = field(repr=False)  # DIALER_AMI_PASSWORD
-    action_timeout_s: float = 5.0
-    ping_s: int = 5           # keepalive: a dead link is noticed within ~2 pings
-    reconnect_s: int = 1
-
-
-class _Manager(Manager):
-    """panoramisk's Manager that stops reconnecting once closed and notices a dead link.
-
-    panoramisk sends a Ping every interval but never looks at the answer, so a half-open TCP
-    connection (Asterisk's host gone, a NAT or firewall dropping state) would leave the dialer
-    "connected" and blind forever. Here a Ping still unanswered at the next tick aborts the
-    connection, which makes panoramisk reconnect (and the adapter reconcile).
-    """
-
-    closing = False
-    _last_ping: Any = None
-
-    def connect(self, run_forever: bool = False, on_startup: Any = None,
-                on_shutdown: Any = None) -> Any:
-        if self.closing:
-            return None
-        return super().connect(run_forever, on_startup, on_shutdown)
-
-    def connection_made(self, f: Any) -> None:
-        self._last_ping = None
-        super().connection_made(f)
-
-    def ping(self) -> None:
-        protocol = self.protocol
-        if self.closing or protocol is None or getattr(protocol, "closed", True):
-            return
-        if self._last_ping is not None and not self._last_ping.done():
-            self.log.warning("AMI: no answer to Ping within %ss, dropping the connection",
-                             self.ping_interval)
-            self._last_ping = None
-            protocol.transport.abort()
-            return
-        self.pinger = self.loop.call_later(self.ping_interval, self.ping)
-        self._last_ping = protocol.send({"Action": "Ping"})
-
-
-_RECONNECTED = object()
 
 
 def ami_time(headers: Mapping[str, str]) -> datetime | None:
@@ -151,67 +101,22 @@ class AmiTelephony:
         self._hub = EventHub()
         self.agent_board = AgentBoard()
         self._reconnect_handlers: list[ReconnectHandler] = []
-        self._inbox: asyncio.Queue[object] = asyncio.Queue()
-        self._logged_in = asyncio.Event()
-        self._logins = 0
-        self._since: datetime | None = None
-        self._last_error = "not connected yet"
         self._pending: set[asyncio.Future[Any]] = set()
-        self._manager: _Manager | None = None
-        self._pump_task: asyncio.Task[None] | None = None
+        self._link = AmiLink(name=self.name, settings=settings, clock=clock,
+                             forgetable_actions=("originate", "hangup", "coreshowchannels"),
+                             events=("*",), on_event=self._on_ami_event, on_login=self._on_login,
+                             on_lost=self._fail_pending)
 
     # --- connection ------------------------------------------------------------------------
 
     async def start(self, *, timeout_s: float = 10.0) -> None:
-        s = self._settings
-        self._manager = _Manager(
-            loop=asyncio.get_running_loop(), host=s.host, port=s.port, username=s.user,
-            secret=s.password, ping_delay=s.ping_s, ping_interval=s.ping_s,
-            reconnect_timeout=s.reconnect_s,
-            forgetable_actions=("ping", "login", "originate", "hangup", "coreshowchannels"),
-            on_login=self._on_login, on_disconnect=self._on_disconnect)
-        self._manager.register_event("*", self._on_ami_event)
-        self._pump_task = asyncio.create_task(self._pump(), name="ami-events")
-        self._manager.connect()
-        try:
-            await asyncio.wait_for(self._logged_in.wait(), timeout_s)
-        except asyncio.TimeoutError:
-            await self.close()
-            raise AsteriskError(f"AMI login to {s.host}:{s.port} as {s.user!r} did not succeed in "
-                                f"{timeout_s}s (manager.conf enabled? secret right?)") from None
+        await self._link.open(timeout_s=timeout_s)
         # Static queue members send no event until their state changes: ask for all of them.
         await self._refresh_agents_quietly()
 
     async def close(self) -> None:
-        if self._manager is not None:
-            self._manager.closing = True
-            self._manager.close()
-        self._logged_in.clear()
+        await self._link.close()
         self._fail_pending("AMI adapter closed")
-        if self._pump_task is not None:
-            self._pump_task.cancel()
-            try:
-                await self._pump_task
-            except asyncio.CancelledError:
-                pass
-            self._pump_task = None
-
-    def _on_login(self, manager: Manager) -> None:
-        if not manager.authenticated:
-            self._last_error = "AMI login refused"
-            return
-        self._logins += 1
-        self._since = self._clock.now()
-        self._last_error = ""
-        self._logged_in.set()
-        if self._logins > 1:
-            self._inbox.put_nowait(_RECONNECTED)
-
-    def _on_disconnect(self, manager: Manager, exc: object) -> None:
-        self._logged_in.clear()
-        self._since = None
-        self._last_error = f"AMI connection lost ({exc!r})"
-        self._fail_pending(self._last_error)
 
     def _fail_pending(self, why: str) -> None:
         for future in list(self._pending):
@@ -220,9 +125,7 @@ class AmiTelephony:
         self._pending.clear()
 
     async def _send(self, action: dict[str, Any], *, as_list: bool | None = False) -> Any:
-        if self._manager is None or not self._logged_in.is_set():
-            raise AsteriskError(f"AMI not connected: {self._last_error}")
-        future = self._manager.send_action(action, as_list=as_list)
+        future = self._link.send_action(action, as_list=as_list)
         self._pending.add(future)
         try:
             return await asyncio.wait_for(asyncio.shield(future), self._settings.action_timeout_s)
@@ -234,31 +137,26 @@ class AmiTelephony:
 
     # --- events ------------------------------------------------------------------------------
 
-    def _on_ami_event(self, manager: Manager, message: Message) -> None:
-        # panoramisk calls this synchronously for every event; hand over to our own task.
-        self._inbox.put_nowait(message)
+    async def _on_login(self, reconnected: bool) -> None:
+        if not reconnected:
+            return   # start() asks for the queue members itself
+        await self._refresh_agents_quietly()   # members may have changed while away
+        for handler in list(self._reconnect_handlers):
+            try:
+                result = handler()
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:
+                log.exception("AMI reconnect handler %r failed", handler)
 
-    async def _pump(self) -> None:
-        while True:
-            item = await self._inbox.get()
-            if item is _RECONNECTED:
-                await self._refresh_agents_quietly()   # members may have changed while away
-                for handler in list(self._reconnect_handlers):
-                    try:
-                        result = handler()
-                        if inspect.isawaitable(result):
-                            await result
-                    except Exception:
-                        log.exception("AMI reconnect handler %r failed", handler)
-                continue
-            assert isinstance(item, Message)
-            now = self._clock.now()
-            headers = dict(item.items())
-            if item.event in AGENT_EVENTS:
-                self.agent_board.apply(item.event, headers, at=now)
-            event = translate(headers, at=now)
-            if event is not None:
-                await self._hub.publish(event)
+    async def _on_ami_event(self, message: Message) -> None:
+        now = self._clock.now()
+        headers = dict(message.items())
+        if message.event in AGENT_EVENTS:
+            self.agent_board.apply(message.event, headers, at=now)
+        event = translate(headers, at=now)
+        if event is not None:
+            await self._hub.publish(event)
 
     def subscribe(self, handler: CallEventHandler) -> Unsubscribe:
         return self._hub.subscribe(handler)
@@ -283,11 +181,7 @@ class AmiTelephony:
         """Ask Asterisk for every queue member's state (at start and after a reconnect)."""
         replies = await self._send({"Action": "QueueStatus"}, as_list=True)
         now = self._clock.now()
-        for reply in replies if isinstance(replies, list) else []:
-            if reply.event == "QueueMember":
-                headers = dict(reply.items())
-                headers.setdefault("Interface", headers.get("Location", ""))
-                self.agent_board.apply("QueueMember", headers, at=now)
+        self.agent_board.apply_queue_status(replies if isinstance(replies, list) else [], at=now)
         return self.agent_board.snapshot(now)
 
     # --- calls -------------------------------------------------------------------------------
@@ -295,9 +189,9 @@ class AmiTelephony:
     async def originate(self, permit: DialPermit, *, route: RoutePlan,
                         ring_timeout_s: int | None = None, dial: str | None = None,
                         variables: Mapping[str, str] | None = None) -> CallHandle:
-        if not self._logged_in.is_set():
+        if not self._link.logged_in.is_set():
             # Checked before the permit is spent: a call that cannot be sent keeps its permit.
-            raise AsteriskError(f"AMI not connected: {self._last_error}")
+            raise AsteriskError(f"AMI not connected: {self._link.last_error}")
         plan = plan_originate(self._authority, permit, now=self._clock.now(), route=route,
                               ring_timeout_s=ring_timeout_s, dial=dial, variables=variables,
                               caller_id=self._caller_id)
@@ -354,6 +248,4 @@ class AmiTelephony:
         return values
 
     def health(self) -> Health:
-        up = self._logged_in.is_set()
-        detail = f"logged in since {self._since:%H:%M:%S}" if up and self._since else self._last_error
-        return Health("ami", up, detail, since=self._since, reconnects=max(self._logins - 1, 0))
+        return self._link.health()

@@ -89,3 +89,18 @@ def test_given_ringall_when_one_member_answers_then_the_others_rung_for_that_cal
                 at=T0 + timedelta(seconds=1))
     states = {a.name: a.state for a in board.snapshot(T0 + timedelta(seconds=1)).agents}
     assert states == {"agent1": AgentState.IN_CALL, "agent2": AgentState.FREE}
+
+
+def test_given_an_agent_in_call_when_a_queue_status_after_a_reconnect_says_idle_then_wrap_up_starts():
+    # The AMI back end applies each login's QueueStatus to the board it kept: a call that ended
+    # while the link was down still gives the agent their wrap-up, and other entries are ignored.
+    board = AgentBoard()
+    status(board, T0, InCall="1", Status="2")
+    assert state(board, T0).state is AgentState.IN_CALL
+    later = T0 + timedelta(seconds=30)
+    board.apply_queue_status([{"Event": "QueueParams", "Queue": "collections"},
+                              {"Event": "QueueMember", "Queue": "collections", "Name": "agent1",
+                               "Location": "PJSIP/agent1", "Status": "1", "Paused": "0", "InCall": "0"}],
+                             at=later)
+    assert state(board, later).state is AgentState.WRAP_UP
+    assert state(board, later + timedelta(seconds=6)).state is AgentState.FREE
