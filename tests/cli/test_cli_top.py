@@ -7,12 +7,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from rich.console import Console
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from cli import main
 from dialer.config import load_settings
 from dialer.scheduling.scheduler import build_scheduler
 from dialer.commands.top import build_frame, render
@@ -78,17 +76,10 @@ def test_given_todays_attempts_and_a_fresh_status_when_a_frame_is_built_then_it_
 
 
 @pytest.fixture
-def dialer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("DIALER_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite3'}")
+def dialer(dialer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """The shared runner, with its status file under the test's directory and a running campaign."""
     monkeypatch.setenv("DIALER_DATA_DIR", str(tmp_path / "var"))
-    runner = CliRunner()
-
-    def run(*args: str, ok: bool = True):  # type: ignore[no-untyped-def]
-        result = runner.invoke(main, list(args), catch_exceptions=False)
-        assert (result.exit_code == 0) is ok, result.output
-        return result
-
+    run = dialer
     run("db", "upgrade")
     run("campaign", "create", "m1", "--mode", "bot_only")
     run("campaign", "start", "m1")

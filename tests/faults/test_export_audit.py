@@ -10,12 +10,12 @@ import os
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from cli import main
 from dialer.db.models import AuditEntry
+from tests.fixtures.cli import run_dialer
 from tests.reports.history import seed
 
 
@@ -35,9 +35,7 @@ def permissive_umask():  # type: ignore[no-untyped-def]
 
 
 def _dialer(db_url: str, *args: str) -> Result:
-    result = CliRunner().invoke(main, ["--db-url", db_url, *args], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return result
+    return run_dialer("--db-url", db_url, *args)
 
 
 def _exports(sessions: sessionmaker[Session]) -> list[AuditEntry]:

@@ -11,26 +11,24 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from cli import main
 from dialer.compliance.book import ProfileBook
 from dialer.compliance.profiles import load_profiles
 from dialer.db.models import AuditEntry, Campaign
 from dialer.db.session import transaction
 from dialer.domain import CampaignState
 from dialer.scheduling.nightly import previous_day, write_reports
+from tests.fixtures.cli import run_dialer
 from tests.reports.history import DAY_END, DAY_START, seed
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def _dialer(db_url: str, *args: str, ok: bool = True) -> Result:
-    result = CliRunner().invoke(main, ["--db-url", db_url, *args], catch_exceptions=False)
-    assert (result.exit_code == 0) is ok, result.output
-    return result
+    return run_dialer("--db-url", db_url, *args, ok=ok)
 
 
 @pytest.fixture

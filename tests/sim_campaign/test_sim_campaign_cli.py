@@ -3,32 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-from click.testing import CliRunner, Result
-
-from cli import main
+from tests.fixtures.cli import DialerRun
 from tests.sim_campaign.conftest import source_campaign
-
-DialerRun = Callable[..., Result]
-
-
-@pytest.fixture
-def dialer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DialerRun:
-    """`dialer(*args, ok=True)` on a SQLite source in the test's directory (var/sim/ lands there too)."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("DIALER_DATABASE_URL", f"sqlite:///{tmp_path / 'dialer.sqlite3'}")
-    runner = CliRunner()
-
-    def run(*args: str, ok: bool = True) -> Result:
-        result = runner.invoke(main, list(args), catch_exceptions=False)
-        assert (result.exit_code == 0) is ok, result.output
-        return result
-
-    return run
-
 
 def test_given_a_campaign_when_simulated_from_the_cli_then_the_report_reads_every_figure(
         dialer: DialerRun, tmp_path: Path) -> None:
