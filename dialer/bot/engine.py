@@ -128,7 +128,7 @@ class DialogSession:
         if subject == "verified":
             return "yes" if self.record.verified else "no"
         if subject == "callback_asked":   # the caller was already asked "what time?" (a second no ends it)
-            asked = any(self.script.nodes[n].listen and self.script.nodes[n].listen.grammar == TIME_QUESTION
+            asked = any((listen := self.script.nodes[n].listen) is not None and listen.grammar == TIME_QUESTION
                         for n in self.record.path)
             return "yes" if asked else "no"
         return "yes" if self.record.promise else "no"
