@@ -1,12 +1,13 @@
 """One campaign's pacing tick: observe, ask the pacer how many, take them from the hopper through
-the gate, originate. The only path from the hopper to an originate goes through `CallGate.decide`,
-whose permit the telephony adapter demands."""
+the gate, originate. The only path from the hopper to an originate goes through the gate
+(`CallGate.decide_many`), whose permit the telephony adapter demands."""
 
 from __future__ import annotations
 
 import logging
 import time
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -14,7 +15,7 @@ from dialer.clock import Clock
 from dialer.compliance.gate import BudgetLookup, CallGate, DialTarget
 from dialer.compliance.permit import DialPermit, PermitRejected
 from dialer.daemon.calls_view import CallsSeen, ClusterCalls, seen_by_tracker
-from dialer.daemon.hopper import next_candidates, park, release
+from dialer.daemon.hopper import Candidate, next_candidates, park, release
 from dialer.db.models import Campaign
 from dialer.db.session import transaction
 from dialer.domain import CampaignMode, CampaignState
@@ -141,33 +142,40 @@ class CampaignRunner:
             candidates = next_candidates(session, self.campaign_id, limit=slots * 2, now=self._clock.now(),
                                          exclude_debtors=busy_debtors, node=self._node)
         permits: list[DialPermit] = []
+        # Each candidate's numbers in order until one is allowed, asked of the gate in batches (one
+        # transaction each, `decide_many`) of at most the slots still free: never more permits than
+        # slots. A candidate whose number was denied tries its next one in the next batch, first.
+        pending = [_Pending(candidate, list(candidate.contact_ids)) for candidate in candidates]
         try:
-            for candidate in candidates:
-                if len(permits) >= slots:
-                    break
-                permit, earliest, why = None, None, ""
-                for contact_id in candidate.contact_ids:
-                    result = self._gate.decide(DialTarget(self.campaign_id, candidate.account_id, contact_id),
-                                               script=candidate.script)
+            while pending and len(permits) < slots:
+                asking, rest = pending[:slots - len(permits)], pending[slots - len(permits):]
+                exhausted = [p for p in asking if not p.numbers]
+                asking = [p for p in asking if p.numbers]
+                results = self._gate.decide_many(
+                    [DialTarget(self.campaign_id, p.candidate.account_id, p.numbers.pop(0)) for p in asking],
+                    scripts=[p.candidate.script for p in asking])
+                retry = []
+                for p, result in zip(asking, results, strict=True):
                     if result.permit is not None:
-                        permit = result.permit
-                        break
+                        # Followed from the decision on: Asterisk's first events can beat the originate reply.
+                        self._tracker.track(result.permit.attempt_id, campaign_id=self.campaign_id,
+                                            placed_at=result.permit.issued_at, route=self._plan.route,
+                                            debtor_id=p.candidate.debtor_id)
+                        permits.append(result.permit)
+                        continue
                     report.denied += 1
                     reason = result.decision.reason.value if result.decision.reason else "not_running"
                     report.denials[reason] = report.denials.get(reason, 0) + 1
-                    why = result.decision.detail
+                    p.why = result.decision.detail
                     if result.decision.next_allowed_at is not None:
-                        earliest = min(earliest, result.decision.next_allowed_at) if earliest else \
+                        p.earliest = min(p.earliest, result.decision.next_allowed_at) if p.earliest else \
                             result.decision.next_allowed_at
-                if permit is None:
+                    (retry if p.numbers else exhausted).append(p)
+                for p in exhausted:
                     with transaction(self._sessions) as session:
-                        park(session, candidate.account_id, earliest, now=self._clock.now(),
-                             why=why or "no dialable number")
-                    continue
-                # Followed from the decision on: Asterisk's first events can beat the originate reply.
-                self._tracker.track(permit.attempt_id, campaign_id=self.campaign_id, placed_at=permit.issued_at,
-                                    route=self._plan.route, debtor_id=candidate.debtor_id)
-                permits.append(permit)
+                        park(session, p.candidate.account_id, p.earliest, now=self._clock.now(),
+                             why=p.why or "no dialable number")
+                pending = retry + rest
         finally:
             with transaction(self._sessions) as session:
                 release(session, [c.account_id for c in candidates], node=self._node)
@@ -223,6 +231,16 @@ class CampaignRunner:
             limits=DialLimits(channel_limit=channel_limit, lines_in_use=seen.lines_in_use, calls_per_second=cps,
                               tick_seconds=self._tick_seconds),
         )
+
+
+@dataclass
+class _Pending:
+    """A hopper candidate during one tick's decisions: its numbers not yet asked, why it was denied."""
+
+    candidate: Candidate
+    numbers: list[int]
+    earliest: datetime | None = None
+    why: str = ""
 
 
 def _route_plan(mode: CampaignMode, queue: str | None) -> RoutePlan:
