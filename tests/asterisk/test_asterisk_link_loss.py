@@ -13,7 +13,7 @@ from dialer.telephony.ami import AmiTelephony
 from dialer.telephony.ari import AriTelephony
 from dialer.telephony.interface import CallEventKind, RoutePlan
 from tests.faults.proxy import CuttableProxy
-from tests.fixtures.asterisk import issue_permit, wait_until_ended
+from tests.fixtures.asterisk import issue_permit, started, wait_until_ended
 
 pytestmark = pytest.mark.asterisk
 
@@ -22,14 +22,11 @@ async def test_given_ringing_calls_when_the_link_drops_then_adapters_reconnect_r
         asterisk, permit_authority):
     async with CuttableProxy(int(asterisk.env["DIALER_ARI_PORT"])) as ari_proxy, \
             CuttableProxy(asterisk.ami.port) as ami_proxy:
-        ari = AriTelephony(settings=replace(asterisk.ari,
-                                            url=f"http://127.0.0.1:{ari_proxy.port}/ari"),
-                           authority=permit_authority, clock=asterisk.clock)
-        ami = AmiTelephony(settings=replace(asterisk.ami, port=ami_proxy.port),
-                           authority=permit_authority, clock=asterisk.clock)
-        await ari.start()
-        await ami.start()
-        try:
+        async with started(AriTelephony(settings=replace(asterisk.ari,
+                                                         url=f"http://127.0.0.1:{ari_proxy.port}/ari"),
+                                        authority=permit_authority, clock=asterisk.clock)) as ari, \
+                started(AmiTelephony(settings=replace(asterisk.ami, port=ami_proxy.port),
+                                     authority=permit_authority, clock=asterisk.clock)) as ami:
             reconciled: dict[str, set[int]] = {}
             done = {"ari": asyncio.Event(), "ami": asyncio.Event()}
             for telephony in (ari, ami):
@@ -63,23 +60,17 @@ async def test_given_ringing_calls_when_the_link_drops_then_adapters_reconnect_r
                                                   {handles[telephony.name].attempt_id},
                                                   timeout_s=30)
                     assert seen[handles[telephony.name].attempt_id][-1].kind is CallEventKind.ENDED
-        finally:
-            await ari.close()
-            await ami.close()
 
 
 async def test_given_a_silent_half_open_link_when_keepalives_go_unanswered_then_both_adapters_reconnect(
         asterisk, permit_authority):
     async with CuttableProxy(int(asterisk.env["DIALER_ARI_PORT"])) as ari_proxy, \
             CuttableProxy(asterisk.ami.port) as ami_proxy:
-        ari = AriTelephony(settings=replace(asterisk.ari, ping_s=0.5,
-                                            url=f"http://127.0.0.1:{ari_proxy.port}/ari"),
-                           authority=permit_authority, clock=asterisk.clock)
-        ami = AmiTelephony(settings=replace(asterisk.ami, port=ami_proxy.port, ping_s=1),
-                           authority=permit_authority, clock=asterisk.clock)
-        await ari.start()
-        await ami.start()
-        try:
+        async with started(AriTelephony(settings=replace(asterisk.ari, ping_s=0.5,
+                                                         url=f"http://127.0.0.1:{ari_proxy.port}/ari"),
+                                        authority=permit_authority, clock=asterisk.clock)) as ari, \
+                started(AmiTelephony(settings=replace(asterisk.ami, port=ami_proxy.port, ping_s=1),
+                                     authority=permit_authority, clock=asterisk.clock)) as ami:
             reconnected = {"ari": asyncio.Event(), "ami": asyncio.Event()}
             ari.on_reconnect(reconnected["ari"].set)
             ami.on_reconnect(reconnected["ami"].set)
@@ -96,6 +87,3 @@ async def test_given_a_silent_half_open_link_when_keepalives_go_unanswered_then_
                                               dial="Local/busy@callee-sim")
                     seen = await wait_until_ended(events, {permit.attempt_id}, timeout_s=30)
                 assert seen[permit.attempt_id][-1].cause == 17
-        finally:
-            await ari.close()
-            await ami.close()

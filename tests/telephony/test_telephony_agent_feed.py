@@ -14,7 +14,7 @@ from dialer.telephony.agent_feed import AmiAgentFeed, refreshed_board
 from dialer.telephony.agents import AgentState
 from dialer.telephony.ari import AriTelephony
 from dialer.telephony.desk import AgentDesk
-from tests.fixtures.asterisk import AsteriskInstance, Sipp
+from tests.fixtures.asterisk import AsteriskInstance, Sipp, started
 from tests.telephony.agent_phones import register_agent
 
 T0 = datetime(2026, 11, 22, 15, 0, tzinfo=timezone.utc)
@@ -45,8 +45,7 @@ async def test_given_the_ari_backend_with_an_agent_feed_then_registration_and_pa
     clock = SystemClock()
     telephony = AriTelephony(settings=asterisk.ari, authority=permit_authority, clock=clock,
                              agent_feed=AmiAgentFeed(settings=asterisk.ami, clock=clock))
-    await telephony.start()
-    try:
+    async with started(telephony):
         def state(name: str) -> AgentState | None:
             snapshot = telephony.agents()
             assert snapshot is not None
@@ -69,6 +68,4 @@ async def test_given_the_ari_backend_with_an_agent_feed_then_registration_and_pa
             finally:
                 await desk.logout("team-e2e", "PJSIP/agent9")
         await wait_for(lambda: state("agent9") is None)
-    finally:
-        await telephony.close()
     assert telephony.agents() is None   # no stale "free" agents once the AMI link is gone
