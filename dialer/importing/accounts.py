@@ -13,9 +13,14 @@ from dialer.money import Money, MoneyError, exponent, parse_amount
 _LANGUAGES = ("zh-CN", "en-US")
 _YES = ("1", "y", "yes", "true", "是")
 _NO = ("", "0", "n", "no", "false", "否")
-# Plain amounts (1234.50, 80000) are most of a file's amounts; `read_amount` reads them without
-# parse_amount's symbol and currency-code scans, to the same Money (tested against parse_amount).
-_PLAIN_AMOUNT = re.compile(r"([0-9]+)(?:\.([0-9]{2}))?", re.ASCII)
+# Amounts as files write them (1234.50, ¥1,234.50, $80, 1234.50 CNY): `read_amount` reads these
+# without parse_amount's scan of every currency symbol, to the same Money (tested against
+# parse_amount); anything else (spaces after a symbol, lower-case codes, 3 decimals, a symbol
+# after the number, codes that are also symbols like RMB) goes to parse_amount itself.
+_COMMON_AMOUNT = re.compile(r"(¥|￥|\$)?([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.([0-9]{2}))?(?: ([A-Z]{3}))?",
+                            re.ASCII)
+_SYMBOL_CURRENCY = {"¥": "CNY", "￥": "CNY", "$": "USD"}
+_CODES = frozenset({"CNY", "USD", "EUR", "GBP", "HKD", "JPY", "KRW", "INR"})
 
 
 @dataclass(frozen=True)
@@ -182,17 +187,21 @@ def _money(get, fail, field: str, currency: str, *, required: bool) -> int | Non
 
 
 def read_amount(text: str, currency: str) -> Money:
-    """`parse_amount(text, default_currency=currency)`, faster for plain amounts."""
-    plain = _PLAIN_AMOUNT.fullmatch(text)
-    if plain is None:
+    """`parse_amount(text, default_currency=currency)`, faster for the common spellings."""
+    common = _COMMON_AMOUNT.fullmatch(text)
+    if common is None:
         return parse_amount(text, default_currency=currency)
-    whole, cents = plain.groups()
-    code = currency.upper()
+    symbol, whole, cents, code = common.groups()
+    if code is not None and code not in _CODES:
+        return parse_amount(text, default_currency=currency)
+    # As in parse_amount: a code after the number beats a symbol before it, which beats the default.
+    unit = code or (_SYMBOL_CURRENCY[symbol] if symbol else currency.upper())
+    digits = int(whole.replace(",", ""))
     if cents is None:
-        return Money(int(whole) * 10 ** exponent(code), code)
-    if exponent(code) != 2:
+        return Money(digits * 10 ** exponent(unit), unit)
+    if exponent(unit) != 2:
         return parse_amount(text, default_currency=currency)  # its error names the allowed decimals
-    return Money(int(whole) * 100 + int(cents), code)
+    return Money(digits * 100 + int(cents), unit)
 
 
 def _int(text: str, field: str, fail, *, low: int, high: int) -> int | None:  # type: ignore[no-untyped-def]

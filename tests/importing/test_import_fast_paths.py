@@ -100,7 +100,11 @@ def _amount_texts(rng: random.Random) -> list[str]:
     whole, cents = divmod(minor, 100)
     return [f"{whole}.{cents:02d}", str(whole), f"{whole}.{cents % 10}", f"{whole}.{cents:02d}0", f"+{whole}.{cents:02d}",
             f"{whole:,}.{cents:02d}", f"¥{whole:,}.{cents:02d}", f"{whole}.{cents:02d} CNY", f"-{whole}.{cents:02d}",
-            f"{whole}.", f".{cents:02d}", f"0{whole}.{cents:02d}", f"{whole}.{cents:02d}\n", "١٢٣.٤٥", "１２３.４５"]
+            f"{whole}.", f".{cents:02d}", f"0{whole}.{cents:02d}", f"{whole}.{cents:02d}\n", "١٢٣.٤٥", "１２３.４５",
+            f"${whole:,}.{cents:02d}", f"￥{whole:,}", f"¥ {whole}", f"{whole} USD", f"{whole}.{cents:02d} JPY",
+            f"{whole}.{cents:02d} RMB", f"¥{whole}.{cents:02d} USD", f"{whole}.{cents:02d} cny", f"{whole:,}.{cents:02d} XYZ",
+            f"{whole}.{cents:02d}  CNY", f"{whole}.{cents:02d}¥", f"US${whole}", f"$0,{whole % 1000:03d}.00",
+            f"{whole}{cents:02d},000", f"{whole:_}"]
 
 
 @pytest.mark.parametrize("currency", ["CNY", "USD", "JPY", "KRW", "XYZ"])
