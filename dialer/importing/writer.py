@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, select, tuple_
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from dialer.db.models import Account, Debtor, PhoneContact
 from dialer.domain import ContactOwner
 from dialer.importing.accounts import ParsedAccount
-from dialer.importing.bulk import insert_rows, update_rows
+from dialer.importing.bulk import insert_rows, update_rows, upsert_rows
 
 CHUNK = 5000  # bound parameters per statement stay far below SQLite's 32,766 limit
 T = TypeVar("T")
@@ -25,10 +25,13 @@ T = TypeVar("T")
 # Rows go to the driver's executemany through `bulk` (see why there), not ORM bulk operations:
 # an INSERT … RETURNING with a guaranteed row order has no sentinel column on SQLite, so
 # SQLAlchemy sent it one row per statement (benchmarks/import_accounts.py measured 1,300 rows/s
-# before this). Ids of new debtors are read back by their external ids.
+# before this). Debtors and contacts are upserted (INSERT … ON CONFLICT DO UPDATE: no look-up of
+# what exists first) and debtor ids read back by external id; accounts are looked up first because
+# the report counts the inserted and the updated ones.
 _DEBTORS: Table = Debtor.__table__  # type: ignore[assignment]
 _ACCOUNTS: Table = Account.__table__  # type: ignore[assignment]
 _CONTACTS: Table = PhoneContact.__table__  # type: ignore[assignment]
+_CONTACT_FILE_FIELDS = ["owner", "relation", "name", "rank", "time_zones", "zone_source", "autodialer_consent"]
 
 
 @dataclass
@@ -39,34 +42,25 @@ class WriteCounts:
 
 def write_accounts(session: Session, parsed: Sequence[ParsedAccount], *, campaign_id: int,
                    now: datetime, today: date) -> WriteCounts:
-    debtor_ids, new_debtors = _upsert_debtors(session, parsed, now)
+    debtor_ids = _upsert_debtors(session, parsed, now)
     counts = _upsert_accounts(session, parsed, debtor_ids, campaign_id, now, today)
-    _upsert_contacts(session, parsed, debtor_ids, new_debtors, now)
+    _upsert_contacts(session, parsed, debtor_ids, now)
     return counts
 
 
-def _upsert_debtors(session: Session, parsed: Sequence[ParsedAccount],
-                    now: datetime) -> tuple[dict[str, int], set[int]]:
-    """Debtor ids by external id, and the ids of the debtors inserted just now."""
+def _upsert_debtors(session: Session, parsed: Sequence[ParsedAccount], now: datetime) -> dict[str, int]:
+    """Debtor ids by external id, after inserting new debtors and updating known ones."""
     latest: dict[str, ParsedAccount] = {}
     for row in parsed:
         latest[row.debtor_id] = row  # the last row wins for the debtor's own fields
-    existing = _existing(session, Debtor.external_id, Debtor.id, latest)
-    changed = [
-        dict(row_id=existing[ext], full_name=r.name, language=r.language, birth_year=r.birth_year,
-             id_last4=r.id_last4, updated_at=now)
-        for ext, r in latest.items() if ext in existing
-    ]
-    new = [
+    rows = [
         dict(external_id=ext, full_name=r.name, language=r.language, birth_year=r.birth_year,
              id_last4=r.id_last4, created_at=now, updated_at=now)
-        for ext, r in latest.items() if ext not in existing
+        for ext, r in latest.items()
     ]
-    _insert(session, _DEBTORS, new)
-    inserted = _existing(session, Debtor.external_id, Debtor.id, [str(row["external_id"]) for row in new])
-    existing.update(inserted)
-    _update(session, _DEBTORS, changed)
-    return existing, set(inserted.values())
+    upsert_rows(session.connection(), _DEBTORS, rows, unique=["external_id"],
+                update_columns=["full_name", "language", "birth_year", "id_last4", "updated_at"])
+    return _existing(session, Debtor.external_id, Debtor.id, latest)
 
 
 def _upsert_accounts(session: Session, parsed: Sequence[ParsedAccount], debtor_ids: dict[str, int],
@@ -93,7 +87,7 @@ def _upsert_accounts(session: Session, parsed: Sequence[ParsedAccount], debtor_i
 
 
 def _upsert_contacts(session: Session, parsed: Sequence[ParsedAccount], debtor_ids: dict[str, int],
-                     new_debtors: set[int], now: datetime) -> None:
+                     now: datetime) -> None:
     wanted: dict[tuple[int, str], dict[str, Any]] = {}
     for r in parsed:
         debtor = debtor_ids[r.debtor_id]
@@ -103,23 +97,12 @@ def _upsert_contacts(session: Session, parsed: Sequence[ParsedAccount], debtor_i
                 owner=ContactOwner.DEBTOR if c.owner == "debtor" else ContactOwner.THIRD_PARTY,
                 relation=c.relation, name=c.name, rank=c.rank, time_zones=list(c.time_zones),
                 zone_source=c.zone_source, autodialer_consent=r.autodialer_consent,
+                sms_consent=False, valid=True, suppressed=False, consecutive_failures=0, created_at=now,
             )
-    existing: dict[tuple[int, str], int] = {}
-    keys = [k for k in wanted if k[0] not in new_debtors]  # a debtor inserted just now has no contacts
-    for chunk in _chunks(keys, size=CHUNK // 2):
-        rows = session.execute(
-            select(PhoneContact.id, PhoneContact.debtor_id, PhoneContact.e164)
-            .where(tuple_(PhoneContact.debtor_id, PhoneContact.e164).in_(chunk)))
-        existing.update({(d, e): i for i, d, e in rows})
-    new = [
-        {**v, "sms_consent": False, "valid": True, "suppressed": False, "consecutive_failures": 0,
-         "created_at": now}
-        for k, v in wanted.items() if k not in existing
-    ]
-    # An update never clears a suppression or invalid flag: those come from calls, not files.
-    changed = [{"row_id": existing[k], **v} for k, v in wanted.items() if k in existing]
-    _insert(session, _CONTACTS, new)
-    _update(session, _CONTACTS, changed)
+    # A known contact gets the file's fields; its consent to SMS, validity, suppression and failure
+    # count come from calls and opt-outs, never from a file, so a re-import leaves them as they are.
+    upsert_rows(session.connection(), _CONTACTS, list(wanted.values()), unique=["debtor_id", "e164"],
+                update_columns=_CONTACT_FILE_FIELDS)
 
 
 def _insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:

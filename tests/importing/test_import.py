@@ -159,3 +159,20 @@ def test_given_an_xlsx_with_a_column_mapping_when_imported_then_it_reads_like_cs
     assert report.inserted == 1
     with sessions() as session:
         assert session.scalar(select(Account.amount_due_minor).where(Account.external_id == "X1")) == 123450
+
+
+def test_given_a_failure_after_debtors_and_accounts_are_written_then_the_import_leaves_nothing_behind(
+        sessions: sessionmaker[Session], campaign: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One transaction: a crash mid-write loses only what was never reported as imported."""
+    from dialer.importing import writer
+
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")   # fault injection: the contacts write fails
+
+    monkeypatch.setattr(writer, "_upsert_contacts", disk_full)
+    with pytest.raises(OSError, match="disk full"):
+        run_import(sessions, EXAMPLES / "accounts.csv")
+    assert count(sessions, Account) == count(sessions, Debtor) == count(sessions, PhoneContact) == 0
+    assert count(sessions, ImportBatch) == 0
+    monkeypatch.undo()
+    assert run_import(sessions, EXAMPLES / "accounts.csv").inserted == 11   # and a retry imports it all

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import random
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 
 import phonenumbers
 import pytest
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from dialer.db.models import Debtor, PhoneContact
 from dialer.db.session import transaction
 from dialer.domain import ContactOwner
-from dialer.importing.bulk import insert_rows, update_rows
+from dialer.importing.bulk import _convert_column, insert_rows, update_rows, upsert_rows
 from dialer.importing.phones import PhoneError, normalise
 
 NOW = datetime(2026, 11, 22, 4, 0, tzinfo=timezone.utc)
@@ -85,3 +86,50 @@ def test_given_rows_without_a_defaulted_column_when_bulk_inserted_then_refused_n
     del row["created_at"]
     with transaction(sessions) as session, pytest.raises(ValueError, match="created_at"):
         insert_rows(session.connection(), Debtor.__table__, [row])
+
+
+def _contact_row(debtor: int, e164: str, **fields: object) -> dict[str, object]:
+    row: dict[str, object] = dict(
+        debtor_id=debtor, e164=e164, owner=ContactOwner.DEBTOR, relation=None, name=None, rank=0,
+        time_zones=["Asia/Shanghai"], zone_source="number", autodialer_consent=True, sms_consent=False,
+        valid=True, suppressed=False, consecutive_failures=0, created_at=NOW)
+    row.update(fields)
+    return row
+
+
+def test_given_a_suppressed_contact_when_upserted_from_a_file_then_file_fields_change_and_call_history_stays(
+        sessions: sessionmaker[Session]) -> None:
+    with transaction(sessions) as session:
+        insert_rows(session.connection(), Debtor.__table__, [_debtor_row("D1")])
+        debtor = session.scalar(select(Debtor.id).where(Debtor.external_id == "D1"))
+        insert_rows(session.connection(), PhoneContact.__table__, [_contact_row(
+            debtor, "+8613800138001", suppressed=True, valid=False, consecutive_failures=4)])
+    later = datetime(2026, 11, 23, 4, 0, tzinfo=timezone.utc)
+    with transaction(sessions) as session:
+        upsert_rows(session.connection(), PhoneContact.__table__, [
+            _contact_row(debtor, "+8613800138001", owner=ContactOwner.THIRD_PARTY, relation="spouse", rank=1,
+                         time_zones=["Asia/Urumqi"], created_at=later),
+            _contact_row(debtor, "+8613900139001", rank=2, created_at=later)],
+            unique=["debtor_id", "e164"], update_columns=["owner", "relation", "rank", "time_zones"])
+    with sessions() as session:
+        known, new = session.scalars(select(PhoneContact).order_by(PhoneContact.e164)).all()
+    assert (known.owner, known.relation, known.rank, known.time_zones) == (
+        ContactOwner.THIRD_PARTY, "spouse", 1, ["Asia/Urumqi"])
+    assert (known.suppressed, known.valid, known.consecutive_failures, known.created_at) == (True, False, 4, NOW)
+    assert (new.e164, new.rank, new.suppressed, new.created_at) == ("+8613900139001", 2, False, later)
+
+
+def test_given_values_equal_but_not_alike_when_a_column_is_converted_then_each_gets_its_own_conversion() -> None:
+    calls: list[object] = []
+
+    def process(value: object) -> str:
+        calls.append(value)
+        return f"{type(value).__name__}:{value!r}"
+
+    utc = datetime(2026, 11, 22, 4, 0, tzinfo=timezone.utc)
+    beijing = utc.astimezone(timezone(timedelta(hours=8)))      # == utc, but another offset
+    values = [1, True, 1.0, Decimal("1.0"), Decimal("1.00"), utc, beijing, [1], [True], ["a"], None,
+              utc, ["a"], True, None]
+    assert utc == beijing and 1 == True == 1.0 == Decimal("1.00")  # noqa: E712 (the point of the test)
+    assert _convert_column(process, values) == [process(v) for v in values]
+    assert len(calls) == 11 + len(values)   # 11 distinct values once each, then the reference run
