@@ -3,10 +3,13 @@
 The AGI side is a `send(command) -> result dict` channel in panoramisk's result shape
 ({'result': (value, data), ...} or {'error': ...}); pyst2 is adapted to the same shape. Speech is
 played from TTS files (STREAM FILE, DTMF barge-in), heard with RECORD FILE + ASR, and keys are read
-with WAIT FOR DIGIT. Asterisk's RECORD FILE silence detection works in whole seconds
-(reference/ASTERISK.md): s=1 is the shortest, so a spoken turn cannot end sooner than 1 s after the
-caller stops; AudioSocket with the bot's own end-of-speech detection is the path to sub-300 ms
-spoken turns (docs/bot.md, "Latency").
+with WAIT FOR DIGIT. Speech is heard one of two ways:
+- live (FastAGI with `Ears`): the caller's audio comes over an AudioSocket tap while WAIT FOR DIGIT
+  keeps keys open, and the bot ends the turn itself after 0.2-0.6 s of silence
+  (dialer/bot/stream_listen.py);
+- RECORD FILE (classic AGI, Mandarin by Whisper, or when the tap does not connect): Asterisk's
+  silence detection works in whole seconds (reference/ASTERISK.md), so a spoken turn cannot end
+  sooner than 1 s after the caller stops (docs/bot.md, "Latency").
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from dialer.bot.actions import (Action, CallerHungUp, CollectDigits, Done, Hangu
 from dialer.bot.asr import AsrEngine
 from dialer.bot.engine import DialogSession
 from dialer.bot.record import CallRecord
+from dialer.bot.stream_listen import SpeechHeard, StreamingEar
 from dialer.bot.tts import PromptCache, Voice
 
 log = logging.getLogger(__name__)
@@ -118,7 +122,8 @@ def result_value(reply: dict[str, Any]) -> tuple[str, str]:
 
 class AgiDialogRunner:
     def __init__(self, *, send: AgiSend, prompts: PromptCache, asr: AsrEngine, paths: AudioPaths,
-                 voice: Voice, language: str, timer: TurnTimer | None = None, transfer_in_agi: bool = False) -> None:
+                 voice: Voice, language: str, timer: TurnTimer | None = None, transfer_in_agi: bool = False,
+                 ear: StreamingEar | None = None) -> None:
         self.send = send
         self.prompts = prompts
         self.asr = asr
@@ -127,6 +132,8 @@ class AgiDialogRunner:
         self.language = language
         self.timer = timer or TurnTimer()
         self.transfer_in_agi = transfer_in_agi
+        self.ear = ear                          # None: speech is heard by RECORD FILE
+        self._ear_checked = False
         self._pending_key = ""
         self.played: list[str] = []          # prompt ids actually sent to Asterisk
 
@@ -139,6 +146,9 @@ class AgiDialogRunner:
                 action = session.feed(result)
         except ChannelHungUp:
             session.feed(CallerHungUp())
+        finally:
+            if self.ear is not None:
+                await self.ear.close()
         await self._publish(session.record)
         return session.record
 
@@ -186,6 +196,8 @@ class AgiDialogRunner:
         if self._pending_key:
             first, self._pending_key = self._pending_key, ""
             return Keyed(first + await self._more_digits(first, listen.max_digits))
+        if await self._hears_live():
+            return await self._hear_live(listen)
         if not self.asr.supports(self.language):
             digits = await self._digits(listen.max_digits, listen.timeout_s, "#")
             return Keyed(digits) if digits else Silence()
@@ -209,6 +221,32 @@ class AgiDialogRunner:
         finally:
             host_wav.unlink(missing_ok=True)
         return Heard(text) if text.strip() else Silence()
+
+    async def _hears_live(self) -> bool:
+        """Whether this call's speech comes from its tap: the first listening step waits for the tap
+        to have connected (it was started at answer, so it normally has)."""
+        if self.ear is None or not self.ear.ears.supports(self.language):
+            return False
+        if not self._ear_checked:
+            self._ear_checked = True
+            if not await self.ear.tap.wait_connected():
+                log.warning("audio tap %s did not connect; hearing this call by RECORD FILE", self.ear.tap.tap_id)
+                self.ear = None
+                return False
+        return True
+
+    async def _hear_live(self, listen: Listen) -> Result:
+        assert self.ear is not None
+        heard = await self.ear.hear(listen.grammar, listen.timeout_s, self.send)
+        if heard is None:
+            return Silence()
+        if isinstance(heard, str):
+            return Keyed(heard + await self._more_digits(heard, listen.max_digits))
+        assert isinstance(heard, SpeechHeard)
+        # The caller's turn ended at their last voiced frame: the timer's sample starts now, and
+        # what passed since then (silence wait, decoder finish) is the end-of-speech wait.
+        self.timer.heard("speech", end_wait_s=time.perf_counter() - heard.last_voice_at)
+        return Heard(heard.text) if heard.text.strip() else Silence()
 
     async def _more_digits(self, first: str, max_digits: int) -> str:
         if first == "#" or max_digits <= 1:

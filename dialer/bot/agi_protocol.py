@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -87,6 +87,74 @@ class AgiRequest(Request):
 
     async def _read_result(self) -> dict[str, Any]:
         return parse_reply(await self.reader.readline())
+
+
+class AgiPipe:
+    """AGI commands over one FastAGI socket, several in flight: replies are matched in order.
+
+    Asterisk answers each command with one line, in the order received (a usage error, "520-...",
+    runs over several lines up to "520 ..."). Why more than one in flight: a command written while
+    WAIT FOR DIGIT runs interrupts it (Asterisk watches the socket and returns result=1), which is
+    how the streaming bot ends a listening step the moment it has heard the caller out. The
+    interrupted command's reply and the next one's come back in order here.
+
+    "HANGUP" is Asterisk telling a FastAGI script that the channel hung up; it answers no command.
+    From then on every pending and later command reads as a hang-up.
+    """
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._reader = reader
+        self._writer = writer
+        self._waiting: deque[asyncio.Future[dict[str, Any]]] = deque()
+        self._reading: asyncio.Task[None] | None = None
+        self._hung_up: dict[str, Any] | None = None
+
+    async def send(self, command: str) -> dict[str, Any]:
+        if self._hung_up is not None:
+            return self._hung_up
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._waiting.append(future)
+        try:
+            self._writer.write(command.encode("utf-8") + b"\n")
+            await self._writer.drain()
+        except (ConnectionError, RuntimeError) as exc:
+            self._hang_up({"error": "AGIResultHangup", "msg": f"connection lost: {exc!r}"})
+        if self._reading is None or self._reading.done():
+            self._reading = asyncio.ensure_future(self._read())
+        return await future
+
+    async def _read(self) -> None:
+        while self._waiting:
+            try:
+                line = await self._reader.readline()
+                if line.startswith(b"520-"):          # usage text follows, up to "520 End of ..."
+                    while line and not line.startswith(b"520 "):
+                        line = await self._reader.readline()
+            except (ConnectionError, asyncio.IncompleteReadError, ValueError) as exc:
+                self._hang_up({"error": "AGIResultHangup", "msg": f"connection lost: {exc!r}"})
+                return
+            reply = parse_reply(line)
+            if not line or line.strip() == b"HANGUP":
+                self._hang_up(reply)
+                return
+            future = self._waiting.popleft()
+            if not future.done():      # a cancelled sender's reply is still consumed, in order
+                future.set_result(reply)
+
+    def _hang_up(self, reply: dict[str, Any]) -> None:
+        self._hung_up = reply
+        while self._waiting:
+            future = self._waiting.popleft()
+            if not future.done():
+                future.set_result(reply)
+
+    async def close(self) -> None:
+        if self._reading is not None and not self._reading.done():
+            self._reading.cancel()
+            try:
+                await self._reading
+            except asyncio.CancelledError:
+                pass
 
 
 def connection_handler(app: Application) -> Callable[[asyncio.StreamReader, asyncio.StreamWriter],

@@ -18,13 +18,14 @@ from typing import Any
 
 from panoramisk.fast_agi import Application, Request
 
-from dialer.bot.agi_protocol import connection_handler
+from dialer.bot.agi_protocol import AgiPipe, connection_handler
 from dialer.bot.agi_dialog import AgiDialogRunner, AudioPaths, ChannelHungUp, TurnTimer, result_value
 from dialer.bot.asr import AsrEngine
 from dialer.bot.context import CallContextProvider, OutcomeSink
 from dialer.bot.engine import DialogSession
 from dialer.bot.prompt_prep import PromptPreparer
 from dialer.bot.script import Script, load_script, shipped_script_path
+from dialer.bot.stream_listen import Ears, StreamingEar
 from dialer.bot.tts import PromptCache, TtsError, Voice, find_voice, voice_for_attempt
 
 log = logging.getLogger(__name__)
@@ -62,16 +63,16 @@ class BotService:
     transfer_in_agi: bool = False
     # Synthesises each call's debtor-specific prompts at its start (None: on the turns that play them).
     preparer: PromptPreparer | None = None
+    # Hears callers live over an audio tap (stream_listen.py); None: RECORD FILE, 1 s end of speech.
+    ears: Ears | None = None
 
     async def handle(self, request: Request) -> None:
-        async def send(command: str) -> dict[str, Any]:
-            try:
-                return await request.send_command(command)
-            except (ConnectionError, ValueError, asyncio.IncompleteReadError) as exc:
-                # A closed socket reads as an empty line, which panoramisk cannot parse: a hang-up.
-                return {"error": "AGIResultHangup", "msg": f"connection lost: {exc!r}"}
-
-        await self.run_call(send)
+        # Several commands may be in flight (a NOOP interrupts WAIT FOR DIGIT): replies in order.
+        pipe = AgiPipe(request.reader, request.writer)
+        try:
+            await self.run_call(pipe.send)
+        finally:
+            await pipe.close()
 
     async def run_call(self, send: Any) -> None:
         try:
@@ -87,9 +88,16 @@ class BotService:
             await send("SET VARIABLE DIALER_BOT_RESULT no_context")
             return
         voice = self._voice(context.voice, context.language)
+        tap = None
+        if self.ears is not None and self.ears.supports(context.language):
+            try:
+                tap = await self.ears.open_tap(send)
+            except ChannelHungUp:
+                return
         runner = AgiDialogRunner(send=send, prompts=self.prompts, asr=self.asr, paths=self.paths, voice=voice,
                                  language=context.language, timer=self.timer.for_call(),
-                                 transfer_in_agi=self.transfer_in_agi)
+                                 transfer_in_agi=self.transfer_in_agi,
+                                 ear=StreamingEar(tap, self.ears, context.language) if tap and self.ears else None)
         # The debtor's name and amount are known now: synthesise the prompts that carry them while
         # the greeting plays, not on the caller's turns. The thread stops between prompts when the
         # call ends, and is awaited so no synthesis outlives its call.
@@ -100,6 +108,8 @@ class BotService:
             record = await runner.run(DialogSession(script, context))
         finally:
             stop_preparing.set()
+            if tap is not None and self.ears is not None:
+                self.ears.close_tap(tap)
             if preparing is not None:
                 await _prepared(preparing)
         await self.outcomes.record_outcome(context, record)

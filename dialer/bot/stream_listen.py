@@ -1,0 +1,197 @@
+"""A listening step heard from the audio tap: the bot, not RECORD FILE, decides when the caller is done.
+
+While the caller answers, three things run at once:
+- the tap's frames go through the `Endpointer` and, from the onset on, into a streaming decoder;
+- `WAIT FOR DIGIT` runs on the call, so a key still answers the question at any moment;
+- after `quick_end_s` of silence the decoder's text so far is checked: a complete answer ("yes",
+  "stop calling me", "I will pay two hundred dollars next Friday") ends the step there, anything
+  else gets the full `end_s` (dialer/bot/endpoint.py).
+
+When the answer is over the bot writes NOOP on the AGI socket: Asterisk sees the socket readable
+and returns WAIT FOR DIGIT at once with result=1 (a key would be its character code, >= 35), then
+answers the NOOP. The NOOP's reply is not awaited here: Asterisk writes it right behind the WAIT's,
+and with Nagle on its side and delayed ACKs on ours the second small reply waits ~40 ms for an ACK
+(measured: 41-47 ms). The next command (the reply's STREAM FILE) carries that ACK at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Awaitable
+
+from dialer.bot.asr_stream import StreamingRecognizer, Utterance
+from dialer.bot.audio_tap import Tap, TapServer
+from dialer.bot.endpoint import EndpointConfig, Endpointer, FrameSplitter, Phase, pocketsphinx_vad
+from dialer.bot.intents import Intent
+from dialer.bot.nlu import recognise
+
+log = logging.getLogger(__name__)
+
+AgiSend = Callable[[str], Awaitable[dict[str, Any]]]
+INTERRUPTED = "1"     # WAIT FOR DIGIT's result when the socket, not a key, ended it
+
+
+@dataclass(frozen=True)
+class SpeechHeard:
+    text: str
+    last_voice_at: float     # time.perf_counter() of the last voiced frame's arrival
+    cpu_s: float             # decoder CPU for this answer, in its worker
+
+
+def answer_is_complete(text: str, language: str, grammar: str) -> bool:
+    """Whether the words so far already make an answer the dialog can act on, so a short pause
+    may end the turn. Digit answers never are (\"nineteen eighty\" may go on with \"five\"), nor a
+    payment promise without its date, nor a callback (its time usually comes last)."""
+    if not text.strip() or grammar == "digits":
+        return False
+    heard = recognise(text, language, date.today())
+    if heard.intent in (Intent.NOT_UNDERSTOOD, Intent.SILENCE, Intent.CALLBACK):
+        return False
+    if heard.intent in (Intent.PROMISE_LATER, Intent.PARTIAL_PAYMENT) and heard.promised_date is None:
+        return False
+    return True
+
+
+@dataclass
+class Ears:
+    """What a FastAGI server needs to hear callers live: the tap listener and the decoders."""
+
+    taps: TapServer
+    recognizer: StreamingRecognizer
+    config: EndpointConfig = field(default_factory=EndpointConfig)
+    vad_factory: Callable[[], Callable[[bytes], bool]] = pocketsphinx_vad
+
+    def supports(self, language: str) -> bool:
+        return self.recognizer.supports(language)
+
+    async def open_tap(self, send: AgiSend) -> Tap | None:
+        """Start the tap on this call (it connects while the greeting plays); None if it cannot."""
+        from dialer.bot.agi_dialog import result_value   # agi_dialog imports this module
+        value, data = result_value(await send("GET VARIABLE UNIQUEID"))
+        if value != "1" or not data:
+            log.warning("audio tap: the channel has no UNIQUEID; hearing this call by RECORD FILE")
+            return None
+        tap = self.taps.new_tap()
+        reply = await send(self.taps.command_for(tap, data))
+        if "error" in reply:
+            log.warning("audio tap: Originate failed (%s); hearing this call by RECORD FILE", reply.get("msg"))
+            self.taps.forget(tap)
+            return None
+        return tap
+
+    def close_tap(self, tap: Tap) -> None:
+        self.taps.forget(tap)
+
+
+class StreamingEar:
+    """One call's listening steps over its tap."""
+
+    def __init__(self, tap: Tap, ears: Ears, language: str) -> None:
+        self.tap = tap
+        self.ears = ears
+        self.language = language
+        self._vad = ears.vad_factory()
+        self._interrupts: set[asyncio.Future[Any]] = set()   # NOOPs whose replies nobody awaits
+
+    async def hear(self, grammar: str, timeout_s: float, send: AgiSend) -> str | SpeechHeard | None:
+        """A key (its character), the caller's answer, or None when nothing came in `timeout_s`."""
+        from dialer.bot.agi_dialog import result_value
+        frames: asyncio.Queue[tuple[bytes, float]] = asyncio.Queue()
+        splitter = FrameSplitter()
+
+        def on_audio(audio: bytes, arrived_at: float) -> None:
+            for frame in splitter.split(audio):
+                frames.put_nowait((frame, arrived_at))
+
+        endpointer = Endpointer(self.ears.config, self._vad)
+        self.tap.listener = on_audio
+        speech = asyncio.ensure_future(self._answer(frames, endpointer, grammar))
+        waiting = asyncio.ensure_future(send(f"WAIT FOR DIGIT {int(timeout_s * 1000)}"))
+        try:
+            while True:
+                await asyncio.wait({speech, waiting}, return_when=asyncio.FIRST_COMPLETED)
+                if speech.done():
+                    if not waiting.done():
+                        self._interrupt(send)
+                    value, _ = result_value(await waiting)
+                    if value.isdigit() and int(value) > 1:
+                        return chr(int(value))     # a key pressed as the answer ended: keys win
+                    return speech.result()
+                value, _ = result_value(waiting.result())
+                if value.isdigit() and int(value) > 1:
+                    return chr(int(value))
+                if endpointer.phase is Phase.WAITING:
+                    return None                    # nobody spoke in time
+                # The caller is still talking when the wait ran out: keep keys open to the end.
+                cap_s = self.ears.config.max_speech_s + self.ears.config.end_s
+                waiting = asyncio.ensure_future(send(f"WAIT FOR DIGIT {int(cap_s * 1000)}"))
+        finally:
+            self.tap.listener = None
+            for task in (speech, waiting):
+                if not task.done():
+                    task.cancel()
+            await asyncio.gather(speech, return_exceptions=True)
+            # An unfinished WAIT (hang-up, cancellation) still gets its reply consumed by the pipe.
+
+    def _interrupt(self, send: AgiSend) -> None:
+        noop = asyncio.ensure_future(send("NOOP"))
+        self._interrupts.add(noop)
+        noop.add_done_callback(self._interrupts.discard)
+
+    async def close(self) -> None:
+        if self._interrupts:
+            await asyncio.gather(*self._interrupts, return_exceptions=True)
+
+    async def _answer(self, frames: asyncio.Queue[tuple[bytes, float]], endpointer: Endpointer,
+                      grammar: str) -> SpeechHeard:
+        utterance: Utterance | None = None
+        checked_silence_of: float | None = None     # the voiced frame whose silence was checked
+        try:
+            while True:
+                deadline = endpointer.end_deadline(quick=checked_silence_of != endpointer.last_voice_at)
+                try:
+                    timeout = None if deadline is None else max(0.0, deadline - time.perf_counter())
+                    frame, arrived_at = await asyncio.wait_for(frames.get(), timeout)
+                except TimeoutError:
+                    frame = None
+                if frame is not None:
+                    utterance = self._push(endpointer, frame, arrived_at, utterance, grammar)
+                    while not frames.empty():
+                        utterance = self._push(endpointer, *frames.get_nowait(), utterance, grammar)
+                    if endpointer.phase is Phase.SPEAKING and endpointer.should_end(time.perf_counter(), False):
+                        break
+                    continue
+                assert utterance is not None
+                if checked_silence_of != endpointer.last_voice_at:
+                    # quick_end_s of silence: is what was said so far a whole answer?
+                    checked_silence_of = endpointer.last_voice_at
+                    text = await utterance.partial()
+                    while not frames.empty():        # the caller may have gone on meanwhile
+                        utterance = self._push(endpointer, *frames.get_nowait(), utterance, grammar)
+                    complete = answer_is_complete(text, self.language, grammar)
+                    if endpointer.should_end(time.perf_counter(), complete):
+                        break
+                elif endpointer.should_end(time.perf_counter(), False):
+                    break
+            ended_at = time.perf_counter()
+            text = await utterance.finish()
+            assert endpointer.last_voice_at is not None
+            log.debug("answer over %.0f ms after the last voice, decoded %.0f ms later: %r",
+                      (ended_at - endpointer.last_voice_at) * 1000, (time.perf_counter() - ended_at) * 1000, text)
+            return SpeechHeard(text, endpointer.last_voice_at, utterance.cpu_s)
+        finally:
+            if utterance is not None:
+                utterance.cancel()      # no-op once finished
+
+    def _push(self, endpointer: Endpointer, frame: bytes, arrived_at: float, utterance: Utterance | None,
+              grammar: str) -> Utterance | None:
+        for heard in endpointer.push(frame, arrived_at):
+            if utterance is None:
+                utterance = self.ears.recognizer.open(grammar)
+            utterance.feed(heard)
+        return utterance
