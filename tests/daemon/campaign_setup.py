@@ -4,6 +4,7 @@ number decides the callee's behaviour (see asterisk_conf/extensions.conf)."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,20 +31,26 @@ def zone_at_local_hour(hours: range) -> str:
     raise AssertionError("no zone found")
 
 
+def add_running_campaign(sessions: sessionmaker[Session], *, name: str, channel_limit: int = 30,
+                         calls_per_second: float = 10.0, ring_s: int = 15, **columns: Any) -> int:
+    """A running bot-only campaign on the `cn` profile (other `columns`: language, ...); its id."""
+    with transaction(sessions) as session:
+        campaign = Campaign(name=name, profile="cn", mode=CampaignMode.BOT_ONLY, state=CampaignState.RUNNING,
+                            channel_limit=channel_limit, calls_per_second=calls_per_second,
+                            # The shortest ring the profile allows keeps the no-answer calls short.
+                            profile_overrides={"ring": {"default_s": ring_s}}, strategy={}, **columns)
+        session.add(campaign)
+        session.flush()
+        return campaign.id
+
+
 def make_far_end_campaign(sessions: sessionmaker[Session], *, accounts: int, zone: str,
                           name: str = "e2e", digits: tuple[int, ...] | None = None) -> tuple[int, dict[str, int]]:
     """`accounts` debtors with one number each; returns the campaign id and {e164: last digit}.
 
     `digits`: only far ends with these last digits, in turn (e.g. (5, 6, 8): nobody answers, so
     no call is abandoned and the abandonment budget never stops a long run)."""
-    with transaction(sessions) as session:
-        campaign = Campaign(name=name, profile="cn", mode=CampaignMode.BOT_ONLY, state=CampaignState.RUNNING,
-                            channel_limit=30, calls_per_second=10.0,
-                            # The shortest ring the profile allows keeps the no-answer calls short.
-                            profile_overrides={"ring": {"default_s": 15}}, strategy={})
-        session.add(campaign)
-        session.flush()
-        campaign_id = campaign.id
+    campaign_id = add_running_campaign(sessions, name=name)
     numbers = {}
     for i in range(accounts):
         if digits is None:

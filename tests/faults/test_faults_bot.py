@@ -20,13 +20,11 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from dialer.bot.agi_protocol import connection_handler
-from dialer.db import migrate
-from dialer.db.models import Attempt, Campaign, Conversation
-from dialer.db.session import make_engine, make_sessionmaker, transaction
-from dialer.domain import AttemptState, CampaignMode, CampaignState, Route
+from dialer.db.models import Attempt, Conversation
+from dialer.domain import AttemptState, Route
 from dialer.telephony.interface import RoutePlan
 from dialer.telephony.lifecycle import CallLifecycle
-from tests.daemon.campaign_setup import zone_at_local_hour
+from tests.daemon.campaign_setup import add_running_campaign, zone_at_local_hour
 from tests.faults.campaign import assert_campaign_intact, build_daemon
 from tests.fixtures.asterisk import REPO, AsteriskInstance, issue_permit, wait_until_ended
 from tests.gate.helpers import make_debtor
@@ -35,13 +33,8 @@ pytestmark = [pytest.mark.asterisk, pytest.mark.slow]
 
 
 def _campaign(sessions: sessionmaker[Session], zone: str, accounts: int) -> tuple[int, dict[str, int]]:
-    with transaction(sessions) as session:
-        campaign = Campaign(name="bot-killed", profile="cn", mode=CampaignMode.BOT_ONLY, language="en-US",
-                            state=CampaignState.RUNNING, channel_limit=3, calls_per_second=5.0,
-                            profile_overrides={"ring": {"default_s": 15}}, strategy={})
-        session.add(campaign)
-        session.flush()
-        campaign_id = campaign.id
+    campaign_id = add_running_campaign(sessions, name="bot-killed", language="en-US", channel_limit=3,
+                                       calls_per_second=5.0)
     numbers = {}
     for i in range(accounts):
         e164 = f"+86139{i:05d}{i % 4}"       # last digit 0-3: [demo-carrier] answers and says hello
@@ -118,13 +111,11 @@ def _fell_back_besides(sessions: sessionmaker[Session], cut: set[int]) -> bool:
 
 
 async def test_given_the_bot_server_is_killed_during_calls_then_callers_get_the_safe_harbour_message_and_calls_after_its_restart_reach_the_bot(
-        asterisk: AsteriskInstance, tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'bot.sqlite3'}"
-    migrate.upgrade(url)
-    engine = make_engine(url)
-    sessions = make_sessionmaker(engine)
+        asterisk: AsteriskInstance, sqlite_url: str, sqlite_sessions: sessionmaker[Session],
+        tmp_path: Path) -> None:
+    sessions = sqlite_sessions
     campaign_id, numbers = _campaign(sessions, zone_at_local_hour(range(9, 20)), accounts=12)
-    bot = BotProcess(asterisk, url, tmp_path)
+    bot = BotProcess(asterisk, sqlite_url, tmp_path)
     bot.start()
     daemon = build_daemon(sessions, asterisk.ari, tmp_path, exit_when_idle_s=4)
     run = asyncio.create_task(daemon.run())
@@ -157,7 +148,6 @@ async def test_given_the_bot_server_is_killed_during_calls_then_callers_get_the_
     with sessions() as session:
         attempts = {a.id: a for a in session.scalars(select(Attempt))}
         conversations = set(session.scalars(select(Conversation.attempt_id)))
-    engine.dispose()
     # The calls the bot was serving when it died: the caller heard the identification and opt-out
     # message, and the attempt says so (route safe harbour: counted as abandoned, on the safe side).
     for attempt_id in cut:

@@ -12,10 +12,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
-from dialer.db import migrate
 from dialer.db.models import Attempt, AuditEntry
-from dialer.db.session import make_engine, make_sessionmaker
 from dialer.domain import Outcome
 from tests.daemon.campaign_setup import make_far_end_campaign, zone_at_local_hour
 from tests.faults.campaign import assert_campaign_intact, build_daemon
@@ -42,11 +41,9 @@ def full_recordings_dir(asterisk: AsteriskInstance) -> Iterator[Path]:
 
 
 async def test_given_a_full_recordings_disk_then_calls_complete_the_campaign_goes_on_and_every_lost_recording_is_reported(
-        asterisk: AsteriskInstance, full_recordings_dir: Path, tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'disk.sqlite3'}"
-    migrate.upgrade(url)
-    engine = make_engine(url)
-    sessions = make_sessionmaker(engine)
+        asterisk: AsteriskInstance, full_recordings_dir: Path, sqlite_sessions: sessionmaker[Session],
+        tmp_path: Path) -> None:
+    sessions = sqlite_sessions
     campaign_id, numbers = make_far_end_campaign(sessions, accounts=20, zone=zone_at_local_hour(range(9, 20)),
                                                  name="disk-full")
     daemon = build_daemon(sessions, asterisk.ari, tmp_path, recordings_dir=full_recordings_dir)
@@ -57,7 +54,6 @@ async def test_given_a_full_recordings_disk_then_calls_complete_the_campaign_goe
         attempts = {a.id: a for a in session.scalars(select(Attempt))}
         failed = {e.attempt_id: e for e in session.scalars(select(AuditEntry).where(
             AuditEntry.kind == "recording_failed"))}
-    engine.dispose()
     answered = {i for i, a in attempts.items() if a.answered_at is not None}
     # Answered calls went on as usual (no bot here: the safe-harbour message, or a machine).
     assert answered and all(attempts[i].outcome in (Outcome.ABANDONED, Outcome.MACHINE) for i in answered)

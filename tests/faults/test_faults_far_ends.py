@@ -14,11 +14,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from dialer.db import migrate
-from dialer.db.models import Attempt, Campaign
-from dialer.db.session import make_engine, make_sessionmaker, transaction
-from dialer.domain import CampaignMode, CampaignState, Outcome
-from tests.daemon.campaign_setup import zone_at_local_hour
+from dialer.db.models import Attempt
+from dialer.domain import Outcome
+from tests.daemon.campaign_setup import add_running_campaign, zone_at_local_hour
 from tests.faults.bad_carrier import BEHAVIOURS, start_bad_carrier
 from tests.faults.campaign import assert_campaign_intact, build_daemon
 from tests.fixtures.asterisk import AsteriskInstance
@@ -30,13 +28,7 @@ UNANSWERED = {Outcome.NO_ANSWER, Outcome.FAILED, Outcome.CONGESTION, Outcome.REJ
 
 
 def _campaign(sessions: sessionmaker[Session], zone: str) -> tuple[int, dict[str, str]]:
-    with transaction(sessions) as session:
-        campaign = Campaign(name="bad-far-ends", profile="cn", mode=CampaignMode.BOT_ONLY,
-                            state=CampaignState.RUNNING, channel_limit=30, calls_per_second=10.0,
-                            profile_overrides={"ring": {"default_s": RING_S}}, strategy={})
-        session.add(campaign)
-        session.flush()
-        campaign_id = campaign.id
+    campaign_id = add_running_campaign(sessions, name="bad-far-ends", ring_s=RING_S)
     numbers = {}
     for copy in range(2):
         for digit, behaviour in BEHAVIOURS.items():
@@ -52,11 +44,8 @@ def _seconds(start: datetime, end: datetime | None) -> float:
 
 
 async def test_given_far_ends_that_never_answer_or_answer_garbage_then_every_attempt_closes_unanswered_and_the_campaign_finishes(
-        asterisk: AsteriskInstance, tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'far.sqlite3'}"
-    migrate.upgrade(url)
-    engine = make_engine(url)
-    sessions = make_sessionmaker(engine)
+        asterisk: AsteriskInstance, sqlite_sessions: sessionmaker[Session], tmp_path: Path) -> None:
+    sessions = sqlite_sessions
     campaign_id, numbers = _campaign(sessions, zone_at_local_hour(range(9, 20)))
     port = asterisk.carrier_port + 5
     transport, carrier = await start_bad_carrier(port)
@@ -71,7 +60,6 @@ async def test_given_far_ends_that_never_answer_or_answer_garbage_then_every_att
     with sessions() as session:
         rows = session.execute(select(Attempt.e164, Attempt.outcome, Attempt.placed_at, Attempt.ended_at,
                                       Attempt.hangup_cause, Attempt.ring_timeout_s)).all()
-    engine.dispose()
     by_behaviour: dict[str, list] = {}
     for row in rows:
         by_behaviour.setdefault(numbers[row.e164], []).append(row)

@@ -28,15 +28,6 @@ pytestmark = [pytest.mark.asterisk, pytest.mark.slow]
 OPEN_NOW = range(9, 20)
 
 
-@pytest.fixture
-def sqlite_sessions(tmp_path: Path):  # type: ignore[no-untyped-def]
-    url = f"sqlite:///{tmp_path / 'faults.sqlite3'}"
-    migrate.upgrade(url)
-    engine = make_engine(url)
-    yield make_sessionmaker(engine)
-    engine.dispose()
-
-
 async def test_given_the_ari_link_is_cut_mid_campaign_when_asterisk_stays_up_then_the_daemon_reconnects_reconciles_and_finishes(
         asterisk: AsteriskInstance, sqlite_sessions, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     campaign_id, numbers = make_far_end_campaign(sqlite_sessions, accounts=40, zone=zone_at_local_hour(OPEN_NOW),
