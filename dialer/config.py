@@ -63,6 +63,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("fastagi.host", str, "127.0.0.1", "FastAGI bind address (loopback by default)."),
     Setting("fastagi.port", int, 4573, "FastAGI port.", check=_port),
     Setting("fastagi.allowed_hosts", str, "127.0.0.1", "Comma-separated Asterisk hosts allowed to connect."),
+    Setting("bot.listen", str, "stream", "How the bot hears speech: stream (live audio tap, its own end of speech) "
+            "or record (RECORD FILE, 1 s end of speech).", choices=("stream", "record")),
+    Setting("bot.tap_host", str, "127.0.0.1", "Address the audio tap (AudioSocket) listens on."),
+    Setting("bot.tap_port", int, 4574, "Audio tap (AudioSocket) port.", check=_port),
+    Setting("bot.tap_advertise", str, "", "Address Asterisk connects to for the tap (default: bot.tap_host)."),
+    Setting("bot.quick_end_seconds", float, 0.2, "Silence that ends a complete spoken answer.", check=_positive),
+    Setting("bot.end_seconds", float, 0.6, "Silence that ends any spoken answer.", check=_positive),
     Setting("bot.business_name", str, "", "The business the bot says it calls for (required by every profile)."),
     Setting("bot.callback_number", str, "", "Number the bot gives for call-backs when the campaign has no caller ID."),
     Setting("pacer.tick_seconds", float, 1.0, "Pacer decision interval.", check=_positive),

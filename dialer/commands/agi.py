@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -11,10 +12,14 @@ import click
 from dialer.bot.agi_dialog import AudioPaths
 from dialer.bot.asr import AsrEngine, EnginesByLanguage, NoSpeechEngine
 from dialer.bot.asr_pool import RecognizerPool
+from dialer.bot.asr_stream import StreamingRecognizer
+from dialer.bot.audio_tap import TapServer
+from dialer.bot.endpoint import EndpointConfig
 from dialer.bot.context import CallContextProvider, OutcomeSink
 from dialer.bot.demo_store import JsonFileCallContexts, JsonLinesOutcomes
 from dialer.bot.fastagi import BotService, ScriptLibrary, serve
 from dialer.bot.prompt_prep import PromptPreparer
+from dialer.bot.stream_listen import Ears
 from dialer.bot.tts import EspeakEngine, PromptCache
 from dialer.botdb import DbCallContextProvider, DbOutcomeSink
 from dialer.commands.common import open_app, user_errors
@@ -37,11 +42,15 @@ from dialer.logging_setup import configure_logging
 @click.option("--no-asr", is_flag=True, help="Keys only (no speech recognition).")
 @click.option("--zh-asr", type=click.Choice(["keys", "whisper"]), default="keys", show_default=True,
               help="Mandarin: keys only, or faster-whisper (optional packages; ~1-2 s per turn, docs/bot.md).")
+@click.option("--listen", "listen_mode", type=click.Choice(["stream", "record"]), default=None,
+              help="English speech: live over an audio tap (default, setting bot.listen) or RECORD FILE.")
+@click.option("--tap-port", type=int, default=None, help="Audio tap port (default: setting bot.tap_port, 4574).")
 @click.pass_context
 @user_errors
 def agi_server(ctx: click.Context, host: str | None, port: int | None, contexts_file: Path | None,
                outcomes_file: Path | None, audio_dir: Path, asterisk_audio_dir: str | None,
-               scripts_dir: tuple[Path, ...], no_asr: bool, zh_asr: str) -> None:
+               scripts_dir: tuple[Path, ...], no_asr: bool, zh_asr: str, listen_mode: str | None,
+               tap_port: int | None) -> None:
     """Serve bot calls: AGI(agi://HOST:PORT/bot) with DIALER_ATTEMPT_ID and DIALER_CAMPAIGN_ID set.
 
     Call contexts (debtor, amount, stage, verification) come from the dialer's database and every
@@ -57,16 +66,32 @@ def agi_server(ctx: click.Context, host: str | None, port: int | None, contexts_
                                           callback_number=settings["bot.callback_number"]))
         outcomes = (JsonLinesOutcomes(outcomes_file) if outcomes_file else
                     DbOutcomeSink(sessions=app.sessions, clock=app.clock))
+        listen = listen_mode or settings["bot.listen"]
+        tap = None if no_asr or listen != "stream" else TapSettings(
+            host=settings["bot.tap_host"], port=tap_port or settings["bot.tap_port"],
+            advertise=settings["bot.tap_advertise"] or None,
+            endpoint=EndpointConfig(quick_end_s=settings["bot.quick_end_seconds"], end_s=settings["bot.end_seconds"]))
         _serve(contexts, outcomes, host or settings["fastagi.host"], port or settings["fastagi.port"],
-               audio_dir, asterisk_audio_dir, scripts_dir, no_asr, zh_asr)
+               audio_dir, asterisk_audio_dir, scripts_dir, no_asr, zh_asr, tap)
+
+
+@dataclass(frozen=True)
+class TapSettings:
+    host: str
+    port: int
+    advertise: str | None
+    endpoint: EndpointConfig
 
 
 def _serve(contexts: CallContextProvider, outcomes: OutcomeSink, host: str, port: int, audio_dir: Path,
-           asterisk_audio_dir: str | None, scripts_dir: tuple[Path, ...], no_asr: bool, zh_asr: str = "keys") -> None:
+           asterisk_audio_dir: str | None, scripts_dir: tuple[Path, ...], no_asr: bool, zh_asr: str = "keys",
+           tap: TapSettings | None = None) -> None:
     audio_dir = audio_dir.resolve()
     # Recogniser worker processes (one per core) load their decoders before the first call, not
-    # during a caller's turn (dialer/bot/asr_pool.py).
+    # during a caller's turn (dialer/bot/asr_pool.py). The batch pool stays with live listening
+    # too: a call whose tap does not connect is heard by RECORD FILE.
     pool = None if no_asr else RecognizerPool().start()
+    streaming = StreamingRecognizer().start() if tap is not None else None
     asr: AsrEngine = pool if pool is not None else NoSpeechEngine()
     if zh_asr == "whisper" and not no_asr:
         from dialer.bot.asr_whisper import WhisperEngine
@@ -77,16 +102,27 @@ def _serve(contexts: CallContextProvider, outcomes: OutcomeSink, host: str, port
                          prompts=PromptCache(EspeakEngine(), audio_dir / "tts"), asr=asr,
                          paths=AudioPaths(audio_dir, asterisk_audio_dir or str(audio_dir)), preparer=preparer)
     try:
-        asyncio.run(_run(service, host, port))
+        asyncio.run(_run(service, host, port, tap, streaming))
     finally:
         preparer.close()
         if pool is not None:
             pool.close()
+        if streaming is not None:
+            streaming.close()
 
 
-async def _run(service: BotService, host: str, port: int) -> None:
+async def _run(service: BotService, host: str, port: int, tap: TapSettings | None = None,
+               streaming: StreamingRecognizer | None = None) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)   # handlers only set a flag
-    await serve(service, host, port, stop=stop)
+    taps = None
+    if tap is not None and streaming is not None:
+        taps = await TapServer(host=tap.host, port=tap.port, advertise_host=tap.advertise).start()
+        service.ears = Ears(taps=taps, recognizer=streaming, config=tap.endpoint)
+    try:
+        await serve(service, host, port, stop=stop)
+    finally:
+        if taps is not None:
+            await taps.close()

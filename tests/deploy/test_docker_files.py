@@ -23,8 +23,8 @@ from tests.deploy.tools import DOCKER, REPO, compose_command, compose_config, ru
 
 DECLARED_ENV = {"DIALER_" + s.key.upper().replace(".", "_") for s in SETTINGS}
 SECRET_ENV = {"DIALER_" + s.key.upper().replace(".", "_") for s in SETTINGS if s.secret}
-# Ports that must never face the carrier's network: ARI, AMI, FastAGI, PostgreSQL, metrics.
-PRIVATE_PORTS = {8088, 5038, 4573, 5432, 9464, 9465}
+# Ports that must never face the carrier's network: ARI, AMI, FastAGI, the bot's audio tap, PostgreSQL, metrics.
+PRIVATE_PORTS = {8088, 5038, 4573, 4574, 5432, 9464, 9465}
 
 
 @pytest.fixture(scope="module")
