@@ -146,7 +146,8 @@ class BotHarness:
         self.wire_host_dir.mkdir(parents=True, exist_ok=True)
         for behaviour, steps in BEHAVIOURS.items():
             self._extension("bot-e2e-callee", behaviour, ["Answer()", *self._callee_apps(steps, wire=False)])
-            self._extension(f"bot-e2e-wire-{behaviour}", "_X.", self._wire_start() + self._callee_apps(steps, wire=True))
+            self._extension(f"bot-e2e-wire-{behaviour}", "_X.",
+                            self._wire_start() + self._callee_apps(steps, wire=True))
         self._extension("bot-e2e-wire-calibrate", "_X.", self._wire_start() + self._callee_apps(CALIBRATION, wire=True))
         self._extension("bot-e2e-calibrate", "_X.", [
             "Answer()", "Read(KEY,,1,,,30)", f"Playback({self.audio_asterisk_dir}/callee/tone)", "Echo()"])
