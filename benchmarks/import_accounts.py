@@ -231,12 +231,13 @@ def main(argv: list[str] | None = None) -> int:
     steps = run(args.rows, args.db, args.workers, args.keep)
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     lines = [f"{args.rows:,} rows, {args.db}, {os.cpu_count()} cores, peak RSS of one child {peak_mb:,.0f} MB", "",
-             "| step | wall s | rows/s | CPU s | load avg at start | inserted | updated | rejected |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+             "| step | wall s | rows/s | CPU s | CPU µs/row | load avg at start | inserted | updated | rejected |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for step in steps:
         o = step.output or {}
         rate = f"{step.rows / step.seconds:,.0f}" if step.rows else ""
-        lines.append(f"| {step.name} | {step.seconds:.1f} | {rate} | {step.cpu_seconds:.1f} | {step.load_before:.1f} "
+        per_row = f"{step.cpu_seconds / step.rows * 1e6:,.0f}" if step.rows else ""
+        lines.append(f"| {step.name} | {step.seconds:.1f} | {rate} | {step.cpu_seconds:.1f} | {per_row} | {step.load_before:.1f} "
                      f"| {o.get('inserted', '')} | {o.get('updated', '')} | {o.get('rejected', '')} |")
     report(lines, args.out)
     return 0

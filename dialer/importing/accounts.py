@@ -32,7 +32,7 @@ class ImportContext:
     today: date              # for days past due when the file has none
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ParsedContact:
     e164: str
     time_zones: tuple[str, ...]
@@ -43,7 +43,7 @@ class ParsedContact:
     rank: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)   # slots: an import holds a million of these
 class ParsedAccount:
     line: int
     account_id: str

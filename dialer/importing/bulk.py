@@ -107,6 +107,8 @@ def _convert_column(process: Callable[[Any], Any], values: Sequence[Any]) -> lis
     date, datetime, enum members, None, lists and dicts of them) have one repr per distinct value;
     an object with the default repr is its own key. Bind processors are pure functions of the value.
     """
+    if len(set(map(id, values))) == 1:   # one object all the way down (the import's `now`)
+        return [process(values[0])] * len(values)
     keys = list(map(repr, values))
     one_of_each = dict(zip(keys, values))
     converted = {key: process(value) for key, value in one_of_each.items()}

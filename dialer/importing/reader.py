@@ -52,8 +52,9 @@ def _read_csv(path: Path, *, delimiter: str) -> tuple[list[str], Iterator[Row], 
         try:
             for values in reader:
                 start, line = line + 1, reader.line_num
-                if any(v.strip() for v in values):
-                    yield start, dict(zip(header, (v.strip() for v in values), strict=False))
+                texts = [v.strip() for v in values]
+                if any(texts):
+                    yield start, dict(zip(header, texts, strict=False))
         except UnicodeDecodeError:
             raise FileProblem(f"{path}:{line + 1}: not UTF-8 text (save the CSV as UTF-8)") from None
         except csv.Error as exc:
