@@ -133,6 +133,10 @@ class AgiPipe:
             except (ConnectionError, asyncio.IncompleteReadError, ValueError) as exc:
                 self._hang_up({"error": "AGIResultHangup", "msg": f"connection lost: {exc!r}"})
                 return
+            if not line.endswith(b"\n"):
+                # readline() hands back a fragment at EOF: Asterisk went away mid-reply, and a cut
+                # "200 result=4" (of "200 result=49", the key '1') must not read as a reply.
+                line = b""
             reply = parse_reply(line)
             if not line or line.strip() == b"HANGUP":
                 self._hang_up(reply)
