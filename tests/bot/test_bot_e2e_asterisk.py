@@ -1,5 +1,8 @@
 """End to end on the real Asterisk 22: the FastAGI bot (`dialer agi-server`'s service) talks to
-Local-channel callees that play espeak-ng speech and send keys (see benchmarks/bot_calls.py)."""
+Local-channel callees that play espeak-ng speech and send keys (see benchmarks/bot_calls.py).
+
+Every test runs twice: the bot hearing the caller live over its audio tap (AudioSocket + ChanSpy,
+streaming decoders, its own end of speech: `dialer agi-server`'s default) and by RECORD FILE."""
 
 import asyncio
 import itertools
@@ -14,11 +17,14 @@ import pytest
 from benchmarks.bot_calls import AGI_PORT, BotHarness
 from dialer.bot.agi_dialog import AudioPaths
 from dialer.bot.asr_pool import RecognizerPool
+from dialer.bot.asr_stream import StreamingRecognizer
+from dialer.bot.audio_tap import TapServer
 from dialer.bot.demo_store import InMemoryCallContexts, InMemoryOutcomes
 from dialer.bot.fastagi import BotService, ScriptLibrary, serve
 from dialer.bot.prompt_prep import PromptPreparer
 from dialer.bot.record import Disposition
 from dialer.bot.script_walk import example_context
+from dialer.bot.stream_listen import Ears
 from dialer.bot.tts import EspeakEngine, PromptCache, Voice
 from dialer.domain import Party
 
@@ -75,7 +81,20 @@ def recognizer():
         yield pool
 
 
-async def bot_call(harness: BotHarness, recognizer, behaviour: str, **context_changes):
+@pytest.fixture(scope="module")
+def streaming():
+    """The live recogniser `dialer agi-server` runs by default: streaming decoders in worker processes."""
+    with StreamingRecognizer(workers=2) as live:
+        yield live
+
+
+@pytest.fixture(params=["stream", "record"])
+def listen(request, streaming):
+    return streaming if request.param == "stream" else None
+
+
+async def bot_call(harness: BotHarness, recognizer, behaviour: str, live: StreamingRecognizer | None = None,
+                   **context_changes):
     attempt_id = str(next(_ids))
     contexts = InMemoryCallContexts()
     contexts.add(replace(example_context("en-US", date.today()), attempt_id=attempt_id, campaign_id="e2e",
@@ -85,10 +104,12 @@ async def bot_call(harness: BotHarness, recognizer, behaviour: str, **context_ch
     # A fresh prompt cache per test so every prompt the call plays is synthesised (and logged) here.
     cache_dir = harness.audio_host_dir / f"tts-{attempt_id}"
     preparer = PromptPreparer(workers=1)
+    taps = await TapServer().start() if live is not None else None
     service = ListenedBotService(contexts=contexts, outcomes=outcomes, scripts=ScriptLibrary(),
                                  prompts=PromptCache(spoken, cache_dir), asr=recognizer,
                                  paths=AudioPaths(harness.audio_host_dir, harness.audio_asterisk_dir),
-                                 preparer=preparer)
+                                 preparer=preparer,
+                                 ears=Ears(taps=taps, recognizer=live) if taps is not None and live else None)
     stop = asyncio.Event()
     ready: asyncio.Future[int] = asyncio.get_running_loop().create_future()
     async with asyncio.TaskGroup() as group:
@@ -100,7 +121,13 @@ async def bot_call(harness: BotHarness, recognizer, behaviour: str, **context_ch
         finally:
             stop.set()
             preparer.close()
+            if taps is not None:
+                await taps.close()
     (_, record), = outcomes.records
+    if live is not None:
+        # Heard live, not by RECORD FILE: the tap carried the call's audio and no recording was made.
+        assert not any(c.startswith("RECORD FILE") for c in service.commands), service.commands
+        assert any(c.startswith("EXEC Originate AudioSocket/") for c in service.commands)
     return record, service.played(spoken)
 
 
@@ -111,8 +138,8 @@ def next_friday(today: date) -> date:
 
 
 async def test_given_a_callee_who_says_he_will_pay_200_next_friday_then_a_promise_of_200_on_that_friday(
-        harness, recognizer):
-    record, played = await bot_call(harness, recognizer, "promise", amount_due=Decimal("200.00"), dpd=4)
+        harness, recognizer, listen):
+    record, played = await bot_call(harness, recognizer, "promise", listen, amount_due=Decimal("200.00"), dpd=4)
     assert record.verified and record.party == Party.DEBTOR
     assert record.promise is not None, record.transcript
     assert record.promise.amount == Decimal("200.00")
@@ -122,8 +149,8 @@ async def test_given_a_callee_who_says_he_will_pay_200_next_friday_then_a_promis
     assert any("two hundred" in text for text in heard)
 
 
-async def test_given_a_wrong_number_callee_then_the_amount_is_never_spoken(harness, recognizer):
-    record, played = await bot_call(harness, recognizer, "wrong")
+async def test_given_a_wrong_number_callee_then_the_amount_is_never_spoken(harness, recognizer, listen):
+    record, played = await bot_call(harness, recognizer, "wrong", listen)
     assert record.party == Party.WRONG_NUMBER and record.suppress_contact, record.transcript
     bot_said = " ".join(t.text for t in record.transcript if t.speaker == "bot")
     assert played, "no prompt was played"
@@ -132,7 +159,7 @@ async def test_given_a_wrong_number_callee_then_the_amount_is_never_spoken(harne
     assert not record.disclosed
 
 
-async def test_given_a_callee_who_says_stop_calling_then_an_opt_out_is_recorded(harness, recognizer):
-    record, played = await bot_call(harness, recognizer, "stop")
+async def test_given_a_callee_who_says_stop_calling_then_an_opt_out_is_recorded(harness, recognizer, listen):
+    record, played = await bot_call(harness, recognizer, "stop", listen)
     assert record.opt_out and record.disposition == Disposition.OPTED_OUT, record.transcript
     assert any("will not call this number again" in text for text in played)
