@@ -184,13 +184,21 @@ def worker_main(requests: "multiprocessing.Queue[tuple]", results: "multiprocess
             return
         try:
             if op == "open":
-                active[uid] = _Stream(free.pop() if free else _new_decoder(warm_up, taps), payload, taps, uid)
+                decoder = free.pop() if free else _new_decoder(warm_up, taps)
+                try:
+                    active[uid] = _Stream(decoder, payload, taps, uid)
+                except Exception:
+                    free.append(decoder)     # an unknown grammar: the decoder itself is fine
+                    raise
             elif op == "audio":
                 if uid in active:
                     active[uid].feed(payload)
+            elif op in ("partial", "finish") and uid not in active:
+                # The utterance failed earlier (its error was logged when it happened, before anyone
+                # waited for it): answer "nothing heard" now, not after the server's 10 s timeout.
+                results.put(("final" if op == "finish" else "partial", uid, "", 0.0))
             elif op == "partial":
-                if uid in active:
-                    results.put(("partial", uid, active[uid].text(), active[uid].cpu))
+                results.put(("partial", uid, active[uid].text(), active[uid].cpu))
             elif op in ("finish", "cancel"):
                 stream = active.pop(uid, None)
                 if stream is None:
