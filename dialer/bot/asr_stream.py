@@ -176,6 +176,7 @@ def worker_main(requests: "multiprocessing.Queue[tuple]", results: "multiprocess
     taps = _resample_taps()
     warm_up = warm_up_audio()
     free = [_new_decoder(warm_up, taps) for _ in range(preload)]
+    grammars = grammar_names()
     active: dict[int, _Stream] = {}
     results.put(("ready", os.getpid(), None, 0.0))
     while True:
@@ -184,12 +185,9 @@ def worker_main(requests: "multiprocessing.Queue[tuple]", results: "multiprocess
             return
         try:
             if op == "open":
-                decoder = free.pop() if free else _new_decoder(warm_up, taps)
-                try:
-                    active[uid] = _Stream(decoder, payload, taps, uid)
-                except Exception:
-                    free.append(decoder)     # an unknown grammar: the decoder itself is fine
-                    raise
+                if payload not in grammars:     # checked before a decoder is taken, so none is lost
+                    raise KeyError(f"no grammar named {payload!r} (known: {', '.join(grammars)})")
+                active[uid] = _Stream(free.pop() if free else _new_decoder(warm_up, taps), payload, taps, uid)
             elif op == "audio":
                 if uid in active:
                     active[uid].feed(payload)
