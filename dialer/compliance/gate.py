@@ -27,6 +27,7 @@ from sqlalchemy import Connection, Engine, bindparam, insert, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from dialer.clock import Clock
+from dialer.compliance.decided import insert_attempts
 from dialer.compliance.dossier import (
     CampaignRow, Dossier, Subject, consents_for, history_for, load_dossiers, lock_subjects, on_dnc, record_attempt)
 from dialer.compliance.facts import DialRequest, PastAttempt
@@ -34,7 +35,7 @@ from dialer.compliance.permit import DialPermit, PermitAuthority
 from dialer.compliance.profiles import PolicyProfile
 from dialer.compliance.ring import ring_timeout_for
 from dialer.compliance.rules import Decision, DenyReason, evaluate
-from dialer.db.models import Account, Attempt, AuditEntry, Campaign
+from dialer.db.models import Account, AuditEntry, Campaign
 from dialer.domain import AttemptState, CampaignState
 
 # How far back the debtor's history is loaded at least; a profile with longer day-based rules asks
@@ -76,7 +77,6 @@ class _Verdict:
 # Statements are built once: composing a statement costs more CPU than running it on an indexed
 # table. One account update covers both outcomes (parked by a denial, counted by an allow) so a
 # batch can apply them with one executemany, in decision order, as single decisions would.
-_INSERT_ATTEMPT = insert(Attempt).returning(Attempt.id, sort_by_parameter_order=True)
 _INSERT_AUDIT = insert(AuditEntry)
 _UPDATE_ACCOUNT = (update(Account).where(Account.id == bindparam("target_account"))
                    .values(attempts_count=Account.attempts_count + bindparam("counted"),
@@ -185,7 +185,7 @@ class CallGate:
                 ring_timeout_s=verdict.ring_s, live_agent_guaranteed=subject.campaign.mode.live_agent_guaranteed,
                 consented=verdict.decision.consent_excluded, script=scripts[i] if scripts is not None else None,
                 voice=voice, dialer_node=self._node, asterisk_server=self._server))
-        ids = conn.execute(_INSERT_ATTEMPT, rows).scalars().all()
+        ids = insert_attempts(conn, rows)
         for (_, verdict), attempt_id, row in zip(allowed, ids, rows, strict=True):
             verdict.attempt_id = attempt_id
             subject = verdict.subject

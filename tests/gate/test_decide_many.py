@@ -132,3 +132,27 @@ def test_given_no_targets_then_nothing_is_written_and_a_script_per_target_is_req
         gate.decide_many([target(1, 1, 1)], scripts=["a", "b"])
     with sessions() as session:
         assert session.scalars(select(AuditEntry)).all() == []
+
+
+def test_given_several_allowed_dials_in_a_batch_then_each_permit_names_its_own_attempt_row(
+        sessions: sessionmaker[Session]) -> None:
+    clock = FixedClock(TEN_IN_SHANGHAI)
+    campaign = make_campaign(sessions)
+    targets = []
+    for i in range(4):
+        account, (contact,), _ = make_debtor(sessions, campaign, ref=str(i), zones=SHANGHAI,
+                                             numbers=[f"+86138001380{i:02d}"])
+        targets.append(target(campaign, account, contact))
+    gate = make_gate(sessions, clock, node="node-7")
+    results = gate.decide_many(targets[::-1], scripts=["a", None, "c", "d"], requested_ring_s=40, voice="v1")
+    assert all(r.permit is not None for r in results)
+    with sessions() as session:
+        for t, r, script in zip(targets[::-1], results, ["a", None, "c", "d"]):
+            assert r.permit is not None
+            row = session.get(Attempt, r.permit.attempt_id)
+            assert (row.account_id, row.contact_id, row.e164, row.script) == (
+                t.account_id, t.contact_id, r.permit.e164, script)
+            assert (row.campaign_id, row.ring_timeout_s, row.voice, row.dialer_node, row.placed_at) == (
+                campaign, 40, "v1", "node-7", clock.now())
+            assert (row.conversation, row.abandoned, row.live_agent_guaranteed, row.outcome) == (
+                False, False, False, None)
