@@ -7,7 +7,10 @@
 rules and compared with the rules' reading of the sentence itself: right = same intent, amount,
 promised date and callback time. "before" is the grammar of commit BEFORE_COMMIT (an amount and date
 tail per intent) decoded with the lattice best-path pass, as `PocketsphinxEngine` did then; "now" is
-`PocketsphinxEngine` as it is (forward path only, hesitations "uh"/"um" dropped from the text). CPU is per utterance, this process only, decoders warmed first.
+`PocketsphinxEngine` as it is (forward path only, hesitations "uh"/"um" dropped from the text);
+"live" is the FastAGI bot's default listening (dialer/bot/asr_stream.py): the same grammar, the
+answer streamed frame by frame into a warmed decoder from the endpointer's onset, as on a call
+(its CPU is spread over the time the caller speaks; only the last frames are left at the end). CPU is per utterance, this process only, decoders warmed first.
 Results: benchmarks/results/bot_asr_payment.md.
 """
 
@@ -89,6 +92,31 @@ class BeforeEngine(PocketsphinxEngine):
             self._release(grammar, decoder)
 
 
+class LiveEngine(PocketsphinxEngine):
+    """Live listening as the FastAGI bot does it (dialer/bot/asr_stream.py), in this process: the
+    wav's 20 ms frames through the endpointer, from the onset on fed to a warmed streaming decoder,
+    then finished. No leading silence is given beyond what the endpointer keeps, as on a call."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        from dialer.bot.asr_stream import _new_decoder, _resample_taps, warm_up_audio
+        self._taps = _resample_taps()
+        self._live = _new_decoder(warm_up_audio(), self._taps)
+
+    def warm(self, grammars: list[str] | None = None) -> None:
+        pass   # the live decoder carries every grammar and was warmed in __init__
+
+    def transcribe(self, wav_path: Path, grammar: str, language: str) -> str:
+        import wave
+        from dialer.bot.asr_stream import _as_heard, _Stream
+        with wave.open(str(wav_path)) as wav:
+            pcm = wav.readframes(wav.getnframes())
+        stream = _Stream(self._live, grammar, self._taps, seed=1)
+        for frame in _as_heard(pcm):
+            stream.feed(frame)
+        return stream.finish()
+
+
 def before_grammar() -> str:
     """The payment JSGF as BEFORE_COMMIT wrote it (needs the git history of the checkout)."""
     source = subprocess.run(["git", "show", f"{BEFORE_COMMIT}:dialer/bot/grammars.py"], check=True,
@@ -119,11 +147,12 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argparse.ArgumentParser(description="payment-question recognition, before and after").parse_args(argv)
+    argparse.ArgumentParser(description="payment-question recognition: before, now, and live").parse_args(argv)
     speech = PromptCache(EspeakEngine(), Path(tempfile.mkdtemp(prefix="bot-asr-payment-")))
     load = [os.getloadavg()[0]]
     rows = []
-    for name, engine in (("before", BeforeEngine(before_grammar())), ("now", PocketsphinxEngine())):
+    for name, engine in (("before", BeforeEngine(before_grammar())), ("now", PocketsphinxEngine()),
+                         ("live", LiveEngine())):
         right, cpus, misses = score(engine, speech)
         rows.append((name, right, cpus, misses))
     load.append(os.getloadavg()[0])
@@ -135,7 +164,8 @@ def main(argv: list[str] | None = None) -> int:
              "(CPU times grow a little with load).", "",
              "| decoding | right | CPU ms p50 | p95 | max |", "|---|---:|---:|---:|---:|"]
     labels = {"before": f"before: grammar of {BEFORE_COMMIT}, lattice best path",
-              "now": "now: shared amount/time tail, forward path only"}
+              "now": "now, RECORD FILE: shared amount/time tail, forward path only, whole recording",
+              "live": "now, live: the same grammar, streamed frame by frame from the onset (asr_stream.py)"}
     for name, right, cpus, _ in rows:
         lines.append(f"| {labels[name]} | {right}/{n} | {_pct(cpus, 0.5):.0f} | {_pct(cpus, 0.95):.0f} | {cpus[-1]:.0f} |")
     for name, _, _, misses in rows:

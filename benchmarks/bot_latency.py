@@ -1,15 +1,17 @@
 """Bot turn latency on the real Asterisk at 1, 20 and 50 concurrent calls.
 
-    python -m benchmarks.bot_latency [--calls 1 20 50] [--json]
+    python -m benchmarks.bot_latency [--calls 1 20 50] [--listen stream|record] [--label L] [--json]
 
 Each call is the "promise" debtor of benchmarks/bot_calls.py (keys, a spoken promise, a key to
-confirm) against the FastAGI bot as `dialer agi-server` runs it: recognition in a pool of
-pre-warmed pocketsphinx worker processes (one per core), espeak-ng prompts, the call's
-debtor-specific prompts synthesised at its start. A turn's latency is measured in the bot from the
-moment Asterisk hands back the caller's turn (RECORD FILE / WAIT FOR DIGIT returned) to the moment
-the first STREAM FILE of the reply is sent: recognition, intent, dialog step and TTS. "End of speech
-→ reply" adds the time Asterisk waited after the caller stopped (RECORD FILE's silence detection,
-s=1: 1 s; 0 after a key). Not included: Asterisk's time to start playback (a few ms).
+confirm) against the FastAGI bot as `dialer agi-server` runs it: espeak-ng prompts, the call's
+debtor-specific prompts synthesised at its start, and speech heard one of two ways (--listen):
+"stream" (the default, as `dialer agi-server` does): live over the call's audio tap, decoded frame
+by frame in streaming worker processes, the bot ending the turn itself (dialer/bot/stream_listen.py);
+"record": RECORD FILE, decoded afterwards in a pool of pre-warmed worker processes. In the bot, a
+turn's latency runs from the end of the caller's turn (stream: the answer judged over; record:
+RECORD FILE / WAIT FOR DIGIT returned) to the first STREAM FILE of the reply being sent. "End of
+speech → reply" adds the wait before that (stream: since the last voiced frame arrived; record:
+RECORD FILE's 1 s silence detection; 0 after a key). Not included: Asterisk's time to start playback.
 
 On the wire (what the caller experiences, measured outside the bot): every call's callee leg is
 recorded by MixMonitor, both directions on one clock (benchmarks/bot_calls.py, wire calls), and
@@ -46,10 +48,13 @@ from benchmarks.bot_calls import AGI_PORT, KEY_GAP_MS, BotHarness
 from benchmarks.wire_latency import Turn, direction_lag_s, read_wav, wire_turns
 from dialer.bot.agi_dialog import AudioPaths, TurnTimer
 from dialer.bot.asr_pool import RecognizerPool
+from dialer.bot.asr_stream import StreamingRecognizer
+from dialer.bot.audio_tap import TapServer
 from dialer.bot.context import CallContext
 from dialer.bot.demo_store import InMemoryCallContexts
 from dialer.bot.fastagi import BotService, ScriptLibrary, serve
 from dialer.bot.prompt_prep import PromptPreparer
+from dialer.bot.stream_listen import Ears
 from dialer.bot.record import CallRecord
 from dialer.bot.script_walk import example_context
 from dialer.bot.tts import EspeakEngine, PromptCache
@@ -128,7 +133,8 @@ async def calibrate(harness: BotHarness) -> dict[str, object]:
 
 
 async def run(harness: BotHarness, calls: int, regime: str, cache_dir: Path,
-              asr: RecognizerPool, preparer: PromptPreparer) -> dict[str, object]:
+              asr: RecognizerPool, preparer: PromptPreparer, live: StreamingRecognizer | None = None
+              ) -> dict[str, object]:
     contexts = InMemoryCallContexts()
     attempt_ids = [str(next(_ids)) for _ in range(calls)]
     base = example_context("en-US", date.today())
@@ -140,10 +146,12 @@ async def run(harness: BotHarness, calls: int, regime: str, cache_dir: Path,
         contexts.add(replace(base, **changes))
     sink = CountingSink(calls)
     timer = TurnTimer()
+    taps = await TapServer().start() if live is not None else None
     service = BotService(contexts=contexts, outcomes=sink, scripts=ScriptLibrary(),
                          prompts=PromptCache(EspeakEngine(), cache_dir), asr=asr,
                          paths=AudioPaths(harness.audio_host_dir, harness.audio_asterisk_dir), timer=timer,
-                         preparer=preparer)
+                         preparer=preparer,
+                         ears=Ears(taps=taps, recognizer=live) if taps is not None and live is not None else None)
     stop = asyncio.Event()
     ready: asyncio.Future[int] = asyncio.get_running_loop().create_future()
     started = time.perf_counter()
@@ -158,6 +166,8 @@ async def run(harness: BotHarness, calls: int, regime: str, cache_dir: Path,
             pass
         finally:
             stop.set()
+    if taps is not None:
+        await taps.close()
     await calls_ended(harness)
     wire = wire_stats(harness, attempt_ids)
     samples = timer.samples
@@ -184,9 +194,12 @@ def render(result: dict[str, object]) -> str:
     label = f" — {result['label']}" if result.get("label") else ""
     counts = " ".join(str(n) for n in sorted({r["calls"] for r in rows}))
     lines = [f"# Bot turn latency on the real Asterisk{label}", "",
-             f"`python -m benchmarks.bot_latency --calls {counts}`"
+             f"`python -m benchmarks.bot_latency --calls {counts} --listen {result.get('listen', 'record')}`"
              + (f" `--label \"{result['label']}\"`" if result.get("label") else "") + " — FastAGI bot, "
-             "pocketsphinx (grammar per step) in a pool of pre-warmed worker processes (one per core), espeak-ng "
+             + ("speech heard live (audio tap, streaming pocketsphinx decoders in worker processes, the bot's own "
+                "end of speech: 0.2 s of silence after a complete answer, 0.6 s otherwise)"
+                if result.get("listen") == "stream" else "speech heard by RECORD FILE (1 s silence detection)")
+             + ", pocketsphinx (grammar per step) in pre-warmed worker processes (one per core), espeak-ng "
              "prompts (the call's debtor-specific ones synthesised at its start), Asterisk 22 in the harness, "
              "Local-channel callees; 2 cores shared with other work.", "",
              "In the bot: turn = caller's turn handed back by Asterisk (RECORD FILE / WAIT FOR DIGIT returned) → "
@@ -221,11 +234,12 @@ def render(result: dict[str, object]) -> str:
     return "\n".join(lines) + "\n"
 
 
-async def main_async(call_counts: list[int], label: str) -> dict[str, object]:
+async def main_async(call_counts: list[int], label: str, listen: str = "stream") -> dict[str, object]:
     harness = BotHarness.start()
-    result: dict[str, object] = {"label": label, "calibration": None, "rows": []}
+    result: dict[str, object] = {"label": label, "listen": listen, "calibration": None, "rows": []}
     rows: list[dict[str, object]] = result["rows"]
     asr = RecognizerPool().start()     # as `dialer agi-server` does at start-up
+    live = StreamingRecognizer().start() if listen == "stream" else None
     preparer = PromptPreparer()
     try:
         harness.install()
@@ -233,17 +247,19 @@ async def main_async(call_counts: list[int], label: str) -> dict[str, object]:
         stamp = int(time.time())
         for calls in call_counts:
             dynamic_dir = harness.audio_host_dir / f"bench-{stamp}-{calls}"
-            rows.append(await run(harness, calls, "dynamic", dynamic_dir, asr, preparer))
+            rows.append(await run(harness, calls, "dynamic", dynamic_dir, asr, preparer, live))
             # Same texts again (same names/amounts are regenerated identically only in the cached
             # regime, which uses the base context for every call): warm the cache with one call first.
             cached_dir = harness.audio_host_dir / f"bench-{stamp}-cached"
             if calls == call_counts[0]:
-                await run(harness, 1, "cached", cached_dir, asr, preparer)
-            rows.append(await run(harness, calls, "cached", cached_dir, asr, preparer))
+                await run(harness, 1, "cached", cached_dir, asr, preparer, live)
+            rows.append(await run(harness, calls, "cached", cached_dir, asr, preparer, live))
             print(render(result), flush=True)
     finally:
         preparer.close()
         asr.close()
+        if live is not None:
+            live.close()
         harness.stop()
     return result
 
@@ -253,9 +269,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calls", type=int, nargs="+", default=[1, 20, 50])
     parser.add_argument("--label", default="", help="what was measured, e.g. the bot's listening mode "
                         "('RECORD FILE mode'); also saves the results under a name made from it")
+    parser.add_argument("--listen", choices=["stream", "record"], default="stream",
+                        help="how the bot hears speech: live audio tap (default, as dialer agi-server) or RECORD FILE")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    result = asyncio.run(main_async(args.calls, args.label))
+    result = asyncio.run(main_async(args.calls, args.label, args.listen))
     RESULTS.mkdir(parents=True, exist_ok=True)
     names = ["bot_latency"]
     if args.label:

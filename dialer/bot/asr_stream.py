@@ -37,7 +37,8 @@ from dialer.bot.grammars import grammar_names, jsgf
 
 log = logging.getLogger(__name__)
 
-PRELOADED_DECODERS = 2        # per worker, before the first call
+PRELOADED_DECODERS = 4        # per worker, loaded before the first call and kept spare between answers
+SPARE_CHECK_S = 0.05          # an idle worker tops up its spare decoders after this long without a message
 FINISH_TIMEOUT_S = 10.0       # a worker that does not answer by then is treated as not understood
 LEAD_SILENCE_S = 0.3          # fed before the first frame (see _Stream)
 TAIL_SILENCE_S = 0.15         # fed after the last frame: the search needs silence to close the last word
@@ -180,7 +181,15 @@ def worker_main(requests: "multiprocessing.Queue[tuple]", results: "multiprocess
     active: dict[int, _Stream] = {}
     results.put(("ready", os.getpid(), None, 0.0))
     while True:
-        op, uid, payload = requests.get()
+        # Loading a decoder takes ~0.6 s of CPU (model, grammars, warm-up): done on an answer's
+        # onset it delayed every answer queued behind it (20 callers answering at once waited
+        # seconds). So an idle worker keeps `preload` decoders spare; on-demand loading is left for
+        # bursts beyond that.
+        try:
+            op, uid, payload = requests.get(timeout=SPARE_CHECK_S if len(free) < preload else None)
+        except queue.Empty:
+            free.append(_new_decoder(warm_up, taps))
+            continue
         if op == "stop":
             return
         try:
