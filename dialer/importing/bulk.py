@@ -40,7 +40,7 @@ def upsert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, A
     if not rows:
         return
     keys = list(rows[0])
-    dialects = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+    dialects: dict[str, Callable[[Table], Any]] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
     if connection.dialect.name not in dialects:
         raise ValueError(f"bulk upsert into {table.name}: no ON CONFLICT support for {connection.dialect.name}")
     statement = dialects[connection.dialect.name](table).inline()
