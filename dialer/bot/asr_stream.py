@@ -37,7 +37,7 @@ from dialer.bot.grammars import grammar_names, jsgf
 
 log = logging.getLogger(__name__)
 
-PRELOADED_DECODERS = 4        # per worker, loaded before the first call and kept spare between answers
+PRELOADED_DECODERS = 4        # per worker, kept spare between answers (loaded while the worker is idle)
 SPARE_CHECK_S = 0.05          # an idle worker tops up its spare decoders after this long without a message
 FINISH_TIMEOUT_S = 10.0       # a worker that does not answer by then is treated as not understood
 LEAD_SILENCE_S = 0.3          # fed before the first frame (see _Stream)
@@ -176,7 +176,8 @@ def worker_main(requests: "multiprocessing.Queue[tuple]", results: "multiprocess
     """One worker process: decoders by utterance id, fed by messages (see StreamingRecognizer)."""
     taps = _resample_taps()
     warm_up = warm_up_audio()
-    free = [_new_decoder(warm_up, taps) for _ in range(preload)]
+    # One decoder before "ready" (the server starts fast); the idle loop below loads the others.
+    free = [_new_decoder(warm_up, taps) for _ in range(min(1, preload))]
     grammars = grammar_names()
     active: dict[int, _Stream] = {}
     results.put(("ready", os.getpid(), None, 0.0))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,8 +91,11 @@ def _serve(contexts: CallContextProvider, outcomes: OutcomeSink, host: str, port
     # Recogniser worker processes (one per core) load their decoders before the first call, not
     # during a caller's turn (dialer/bot/asr_pool.py). The batch pool stays with live listening
     # too: a call whose tap does not connect is heard by RECORD FILE.
-    pool = None if no_asr else RecognizerPool().start()
-    streaming = StreamingRecognizer().start() if tap is not None else None
+    # Both kinds of worker start at once: each loads its models before the server listens.
+    with ThreadPoolExecutor(max_workers=1) as starter:
+        starting = starter.submit(StreamingRecognizer().start) if tap is not None else None
+        pool = None if no_asr else RecognizerPool().start()
+        streaming = starting.result() if starting is not None else None
     asr: AsrEngine = pool if pool is not None else NoSpeechEngine()
     if zh_asr == "whisper" and not no_asr:
         from dialer.bot.asr_whisper import WhisperEngine
