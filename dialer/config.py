@@ -70,6 +70,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("bot.tap_advertise", str, "", "Address Asterisk connects to for the tap (default: bot.tap_host)."),
     Setting("bot.quick_end_seconds", float, 0.2, "Silence that ends a complete spoken answer.", check=_positive),
     Setting("bot.end_seconds", float, 0.6, "Silence that ends any spoken answer.", check=_positive),
+    Setting("bot.stream_decoders", int, 8, "Live decoders each recogniser worker keeps loaded (~95 MB each; "
+            "one per answer being heard at once).", check=_positive),
     Setting("bot.business_name", str, "", "The business the bot says it calls for (required by every profile)."),
     Setting("bot.callback_number", str, "", "Number the bot gives for call-backs when the campaign has no caller ID."),
     Setting("pacer.tick_seconds", float, 1.0, "Pacer decision interval.", check=_positive),

@@ -37,7 +37,7 @@ from dialer.bot.grammars import grammar_names, jsgf
 
 log = logging.getLogger(__name__)
 
-PRELOADED_DECODERS = 4        # per worker, kept spare between answers (loaded while the worker is idle)
+PRELOADED_DECODERS = 8        # per worker, kept spare between answers (loaded while the worker is idle)
 SPARE_CHECK_S = 0.05          # an idle worker tops up its spare decoders after this long without a message
 FINISH_TIMEOUT_S = 10.0       # a worker that does not answer by then is treated as not understood
 LEAD_SILENCE_S = 0.3          # fed before the first frame (see _Stream)
@@ -178,16 +178,19 @@ def worker_main(requests: "multiprocessing.Queue[tuple]", results: "multiprocess
     warm_up = warm_up_audio()
     # One decoder before "ready" (the server starts fast); the idle loop below loads the others.
     free = [_new_decoder(warm_up, taps) for _ in range(min(1, preload))]
+    peak = 0                                    # most answers this worker has heard at once
     grammars = grammar_names()
     active: dict[int, _Stream] = {}
     results.put(("ready", os.getpid(), None, 0.0))
     while True:
-        # Loading a decoder takes ~0.6 s of CPU (model, grammars, warm-up): done on an answer's
-        # onset it delayed every answer queued behind it (20 callers answering at once waited
-        # seconds). So an idle worker keeps `preload` decoders spare; on-demand loading is left for
-        # bursts beyond that.
+        # Loading a decoder takes ~0.6-0.9 s of CPU (model, grammars, warm-up): done on an answer's
+        # onset it delays every answer queued behind it (20 callers answering at once waited
+        # seconds). So an idle worker keeps decoders spare: `preload`, or as many as it has ever had
+        # answers at once (the next burst is likely as big); loading on demand is left for a
+        # burst bigger than any before.
+        spare_target = max(preload, peak)
         try:
-            op, uid, payload = requests.get(timeout=SPARE_CHECK_S if len(free) < preload else None)
+            op, uid, payload = requests.get(timeout=SPARE_CHECK_S if len(free) + len(active) < spare_target else None)
         except queue.Empty:
             free.append(_new_decoder(warm_up, taps))
             continue
@@ -198,6 +201,7 @@ def worker_main(requests: "multiprocessing.Queue[tuple]", results: "multiprocess
                 if payload not in grammars:     # checked before a decoder is taken, so none is lost
                     raise KeyError(f"no grammar named {payload!r} (known: {', '.join(grammars)})")
                 active[uid] = _Stream(free.pop() if free else _new_decoder(warm_up, taps), payload, taps, uid)
+                peak = max(peak, len(active))
             elif op == "audio":
                 if uid in active:
                     active[uid].feed(payload)

@@ -71,7 +71,8 @@ def agi_server(ctx: click.Context, host: str | None, port: int | None, contexts_
         tap = None if no_asr or listen != "stream" else TapSettings(
             host=settings["bot.tap_host"], port=tap_port or settings["bot.tap_port"],
             advertise=settings["bot.tap_advertise"] or None,
-            endpoint=EndpointConfig(quick_end_s=settings["bot.quick_end_seconds"], end_s=settings["bot.end_seconds"]))
+            endpoint=EndpointConfig(quick_end_s=settings["bot.quick_end_seconds"], end_s=settings["bot.end_seconds"]),
+            decoders=settings["bot.stream_decoders"])
         _serve(contexts, outcomes, host or settings["fastagi.host"], port or settings["fastagi.port"],
                audio_dir, asterisk_audio_dir, scripts_dir, no_asr, zh_asr, tap)
 
@@ -82,6 +83,7 @@ class TapSettings:
     port: int
     advertise: str | None
     endpoint: EndpointConfig
+    decoders: int                # live decoders per recogniser worker
 
 
 def _serve(contexts: CallContextProvider, outcomes: OutcomeSink, host: str, port: int, audio_dir: Path,
@@ -93,7 +95,7 @@ def _serve(contexts: CallContextProvider, outcomes: OutcomeSink, host: str, port
     # too: a call whose tap does not connect is heard by RECORD FILE.
     # Both kinds of worker start at once: each loads its models before the server listens.
     with ThreadPoolExecutor(max_workers=1) as starter:
-        starting = starter.submit(StreamingRecognizer().start) if tap is not None else None
+        starting = (starter.submit(StreamingRecognizer(preload=tap.decoders).start) if tap is not None else None)
         pool = None if no_asr else RecognizerPool().start()
         streaming = starting.result() if starting is not None else None
     asr: AsrEngine = pool if pool is not None else NoSpeechEngine()
