@@ -268,16 +268,18 @@ def main(argv: list[str] | None = None) -> int:
 
 def _runs(db_url: str, targets: list[tuple[int, int, int]], workers: int, seconds: float, batches: list[int],
           first_at: datetime) -> list[Run]:
-    """For each batch size, one process then `workers` processes, each on its own share of the
-    targets (no run re-decides a contact another one dialled) and 5 minutes after the previous."""
+    """For each batch size, one process then `workers` processes, 5 minutes after the previous run,
+    each on its own share of the debtors: the benchmark never ends a call, so a run sharing debtors
+    with an earlier one would find their calls still in flight and measure more (cheaper) denials."""
     plan = [(batch, processes) for batch in batches for processes in ([1, workers] if workers > 1 else [1])]
-    share = len(targets) // len(plan)
+    shares: list[list[tuple[int, int, int]]] = [[] for _ in plan]
+    for target in targets:
+        shares[target[1] % len(plan)].append(target)   # by account: one account per debtor in gate_data
     runs = []
     for i, (batch, processes) in enumerate(plan):
         label = ("single process" if processes == 1 else f"{processes} processes") + \
             ("" if batch == 1 else f", batches of {batch}")
-        runs.append(measure(db_url, targets[i * share:(i + 1) * share], processes, seconds,
-                            first_at + timedelta(minutes=5 * i), label, batch))
+        runs.append(measure(db_url, shares[i], processes, seconds, first_at + timedelta(minutes=5 * i), label, batch))
         print(runs[-1].row(), file=sys.stderr)
     return runs
 
