@@ -115,7 +115,7 @@ def _statements(member: Callable[[Any, str], Any]) -> _Statements:
         .where(member(Attempt.debtor_id, "debtor_ids"),
                or_(Attempt.placed_at >= bindparam("since"), Attempt.outcome.is_(None))))
     # The counts the caps need and the DNC entries in one round trip: rows of (kind, id, campaign, n).
-    counts = union_all(
+    counts: Any = union_all(
         select(literal(_LIFETIME), Attempt.contact_id, null(), func.count(Attempt.id))
         .where(member(Attempt.contact_id, "contact_ids")).group_by(Attempt.contact_id),
         select(literal(_IN_CAMPAIGN), Attempt.account_id, Attempt.campaign_id, func.count(Attempt.id))

@@ -156,3 +156,8 @@ def test_given_several_allowed_dials_in_a_batch_then_each_permit_names_its_own_a
                 campaign, 40, "v1", "node-7", clock.now())
             assert (row.conversation, row.abandoned, row.live_agent_guaranteed, row.outcome) == (
                 False, False, False, None)
+
+
+def test_given_sessions_not_bound_to_an_engine_then_the_gate_refuses_to_start_naming_the_factory() -> None:
+    with pytest.raises(TypeError, match="bound to an Engine .*make_sessionmaker"):
+        make_gate(sessionmaker(), FixedClock(TEN_IN_SHANGHAI))
