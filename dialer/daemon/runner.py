@@ -154,7 +154,7 @@ class CampaignRunner:
                 results = self._gate.decide_many(
                     [DialTarget(self.campaign_id, p.candidate.account_id, p.numbers.pop(0)) for p in asking],
                     scripts=[p.candidate.script for p in asking])
-                retry = []
+                retry: list[_Pending] = []
                 for p, result in zip(asking, results, strict=True):
                     if result.permit is not None:
                         # Followed from the decision on: Asterisk's first events can beat the originate reply.
