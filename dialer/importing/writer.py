@@ -6,21 +6,18 @@ Idempotent by design: debtors by `debtor_id`, accounts by `account_id`, contacts
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from dialer.db.models import Account, Debtor, PhoneContact
 from dialer.domain import ContactOwner
 from dialer.importing.accounts import ParsedAccount
-from dialer.importing.bulk import insert_rows, update_rows, upsert_rows
-
-CHUNK = 5000  # bound parameters per statement stay far below SQLite's 32,766 limit
-T = TypeVar("T")
+from dialer.importing.bulk import ids_by_key, insert_rows, update_rows, upsert_rows
 
 # Rows go to the driver's executemany through `bulk` (see why there), not ORM bulk operations:
 # an INSERT … RETURNING with a guaranteed row order has no sentinel column on SQLite, so
@@ -60,12 +57,12 @@ def _upsert_debtors(session: Session, parsed: Sequence[ParsedAccount], now: date
     ]
     upsert_rows(session.connection(), _DEBTORS, rows, unique=["external_id"],
                 update_columns=["full_name", "language", "birth_year", "id_last4", "updated_at"])
-    return _existing(session, Debtor.external_id, Debtor.id, latest)
+    return _existing(session, _DEBTORS, latest)
 
 
 def _upsert_accounts(session: Session, parsed: Sequence[ParsedAccount], debtor_ids: dict[str, int],
                      campaign_id: int, now: datetime, today: date) -> WriteCounts:
-    existing = _existing(session, Account.external_id, Account.id, {r.account_id: r for r in parsed})
+    existing = _existing(session, _ACCOUNTS, (r.account_id for r in parsed))
     counts = WriteCounts()
     new, changed = [], []
     for r in parsed:
@@ -113,13 +110,5 @@ def _update(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
     update_rows(session.connection(), table, rows)
 
 
-def _existing(session: Session, key_col: Any, id_col: Any, keys: Iterable[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for chunk in _chunks(list(keys)):
-        found.update({k: i for i, k in session.execute(select(id_col, key_col).where(key_col.in_(chunk)))})
-    return found
-
-
-def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[list[T]]:
-    for start in range(0, len(items), size):
-        yield list(items[start:start + size])
+def _existing(session: Session, table: Table, keys: Iterable[str]) -> dict[str, int]:
+    return ids_by_key(session.connection(), table, "external_id", list(keys))

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from dialer.db.models import Debtor, PhoneContact
 from dialer.db.session import transaction
 from dialer.domain import ContactOwner
-from dialer.importing.bulk import _convert_column, insert_rows, update_rows, upsert_rows
+from dialer.importing.bulk import CHUNK, _convert_column, ids_by_key, insert_rows, update_rows, upsert_rows
 from dialer.importing.phones import PhoneError, normalise
 
 NOW = datetime(2026, 11, 22, 4, 0, tzinfo=timezone.utc)
@@ -133,3 +133,14 @@ def test_given_values_equal_but_not_alike_when_a_column_is_converted_then_each_g
     assert utc == beijing and 1 == True == 1.0 == Decimal("1.00")  # noqa: E712 (the point of the test)
     assert _convert_column(process, values) == [process(v) for v in values]
     assert len(calls) == 11 + len(values)   # 11 distinct values once each, then the reference run
+
+
+def test_given_more_keys_than_one_statement_holds_when_ids_are_looked_up_then_each_present_key_maps_to_its_row(
+        sessions: sessionmaker[Session]) -> None:
+    refs = [f"D{i}" for i in range(CHUNK + 3)]
+    with transaction(sessions) as session:
+        insert_rows(session.connection(), Debtor.__table__, [_debtor_row(ref) for ref in refs])
+    with sessions() as session:
+        expected = {ref: row_id for ref, row_id in session.execute(select(Debtor.external_id, Debtor.id))}
+        found = ids_by_key(session.connection(), Debtor.__table__, "external_id", [*refs, "missing", "D1"])
+    assert found == expected and len(found) == CHUNK + 3
