@@ -132,9 +132,14 @@ async def calibrate(harness: BotHarness) -> dict[str, object]:
             "echo_lag_ms": round(direction_lag_s(heard, said) * 1000, 1)}
 
 
+async def _call_at(harness: BotHarness, attempt_id: str, delay_s: float) -> None:
+    await asyncio.sleep(delay_s)
+    await asyncio.to_thread(harness.call, "promise", attempt_id, wire=True)
+
+
 async def run(harness: BotHarness, calls: int, regime: str, cache_dir: Path,
-              asr: RecognizerPool, preparer: PromptPreparer, live: StreamingRecognizer | None = None
-              ) -> dict[str, object]:
+              asr: RecognizerPool, preparer: PromptPreparer, live: StreamingRecognizer | None = None,
+              stagger_s: float = 0.0) -> dict[str, object]:
     contexts = InMemoryCallContexts()
     attempt_ids = [str(next(_ids)) for _ in range(calls)]
     base = example_context("en-US", date.today())
@@ -160,7 +165,8 @@ async def run(harness: BotHarness, calls: int, regime: str, cache_dir: Path,
         group.create_task(serve(service, "127.0.0.1", AGI_PORT, stop=stop, ready=ready))
         await ready
         try:
-            await asyncio.gather(*(asyncio.to_thread(harness.call, "promise", a, wire=True) for a in attempt_ids))
+            await asyncio.gather(*(_call_at(harness, a, index * stagger_s / calls)
+                                   for index, a in enumerate(attempt_ids)))
             await asyncio.wait_for(sink.done.wait(), timeout=240)
         except TimeoutError:
             pass
@@ -178,7 +184,8 @@ async def run(harness: BotHarness, calls: int, regime: str, cache_dir: Path,
     keys = [s for s, kind in zip(samples, timer.kinds) if kind == "keys"]
     promises = sum(1 for r in sink.records if r.promise is not None and r.promise.amount == Decimal("200.00"))
 
-    return {"calls": calls, "regime": regime, "finished": len(sink.records), "promises_200": promises,
+    return {"calls": calls, "regime": regime, "stagger_s": stagger_s, "finished": len(sink.records),
+            "promises_200": promises,
             "wall_s": round(time.perf_counter() - started, 1), "all": stats(samples),
             "load_1min": [round(load_before, 1), round(os.getloadavg()[0], 1)],
             "synthesised_reply": stats(synthesised), "cached_reply": stats(cached),
@@ -224,7 +231,9 @@ def render(result: dict[str, object]) -> str:
         a, s, c = row["all"], row["synthesised_reply"], row["cached_reply"]
         k, v, e = row["after_keys"], row["after_speech"], row["speech_end_to_reply"]
         ws, wk = row["wire"]["speech"], row["wire"]["keys"]
-        lines.append(f"| {row['calls']} | {row['regime']} | {row['finished']} | {row['promises_200']} | {a['turns']} | "
+        regime = row["regime"] + ("" if row["calls"] == 1 else f", started over {row['stagger_s']:g} s"
+                                   if row.get("stagger_s") else ", started together")
+        lines.append(f"| {row['calls']} | {regime} | {row['finished']} | {row['promises_200']} | {a['turns']} | "
                      f"{a['p50_ms']} | {a['p95_ms']} | {k['p50_ms']} / {k['p95_ms']} ({k['turns']}) | "
                      f"{v['p50_ms']} / {v['p95_ms']} ({v['turns']}) | {e['p50_ms']} / {e['p95_ms']} | "
                      f"**{ws['p50_ms']} / {ws['p95_ms']}** ({ws['turns']}) | **{wk['p50_ms']} / {wk['p95_ms']}** "
@@ -234,7 +243,8 @@ def render(result: dict[str, object]) -> str:
     return "\n".join(lines) + "\n"
 
 
-async def main_async(call_counts: list[int], label: str, listen: str = "stream") -> dict[str, object]:
+async def main_async(call_counts: list[int], label: str, listen: str = "stream",
+                     stagger_s: float = 0.0) -> dict[str, object]:
     harness = BotHarness.start()
     result: dict[str, object] = {"label": label, "listen": listen, "calibration": None, "rows": []}
     rows: list[dict[str, object]] = result["rows"]
@@ -247,13 +257,13 @@ async def main_async(call_counts: list[int], label: str, listen: str = "stream")
         stamp = int(time.time())
         for calls in call_counts:
             dynamic_dir = harness.audio_host_dir / f"bench-{stamp}-{calls}"
-            rows.append(await run(harness, calls, "dynamic", dynamic_dir, asr, preparer, live))
+            rows.append(await run(harness, calls, "dynamic", dynamic_dir, asr, preparer, live, stagger_s))
             # Same texts again (same names/amounts are regenerated identically only in the cached
             # regime, which uses the base context for every call): warm the cache with one call first.
             cached_dir = harness.audio_host_dir / f"bench-{stamp}-cached"
             if calls == call_counts[0]:
                 await run(harness, 1, "cached", cached_dir, asr, preparer, live)
-            rows.append(await run(harness, calls, "cached", cached_dir, asr, preparer, live))
+            rows.append(await run(harness, calls, "cached", cached_dir, asr, preparer, live, stagger_s))
             print(render(result), flush=True)
     finally:
         preparer.close()
@@ -271,9 +281,12 @@ def main(argv: list[str] | None = None) -> int:
                         "('RECORD FILE mode'); also saves the results under a name made from it")
     parser.add_argument("--listen", choices=["stream", "record"], default="stream",
                         help="how the bot hears speech: live audio tap (default, as dialer agi-server) or RECORD FILE")
+    parser.add_argument("--stagger", type=float, default=0.0, metavar="S",
+                        help="start the calls spread over S seconds instead of all at once (0: all at once, "
+                        "so every caller answers the payment question at the same moment: the worst case)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    result = asyncio.run(main_async(args.calls, args.label, args.listen))
+    result = asyncio.run(main_async(args.calls, args.label, args.listen, args.stagger))
     RESULTS.mkdir(parents=True, exist_ok=True)
     names = ["bot_latency"]
     if args.label:
