@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, insert, update
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from dialer.clock import Clock
-from dialer.compliance.decided import insert_attempts
+from dialer.compliance.decided import insert_attempts, insert_audit, update_accounts
 from dialer.compliance.dossier import (
     CampaignRow, Dossier, Subject, consents_for, history_for, load_dossiers, lock_subjects, on_dnc, record_attempt)
 from dialer.compliance.facts import DialRequest, PastAttempt
@@ -34,7 +34,7 @@ from dialer.compliance.permit import DialPermit, PermitAuthority
 from dialer.compliance.profiles import PolicyProfile
 from dialer.compliance.ring import ring_timeout_for
 from dialer.compliance.rules import Decision, DenyReason, evaluate
-from dialer.db.models import Account, AuditEntry, Campaign
+from dialer.db.models import Campaign
 from dialer.domain import AttemptState, CampaignState
 
 # How far back the debtor's history is loaded at least; a profile with longer day-based rules asks
@@ -72,14 +72,6 @@ class _Verdict:
     ring_s: int = 0
     attempt_id: int | None = None
 
-
-# Statements are built once: composing a statement costs more CPU than running it on an indexed
-# table. One account update covers both outcomes (parked by a denial, counted by an allow) so a
-# batch can apply them with one executemany, in decision order, as single decisions would.
-_INSERT_AUDIT = insert(AuditEntry)
-_UPDATE_ACCOUNT = (update(Account).where(Account.id == bindparam("target_account"))
-                   .values(attempts_count=Account.attempts_count + bindparam("counted"),
-                           next_eligible_at=bindparam("next_at")))
 
 
 class CallGate:
@@ -192,14 +184,10 @@ class CallGate:
     def _write_outcomes(self, conn: Connection, targets: Sequence[DialTarget], verdicts: list[_Verdict],
                         now: datetime) -> None:
         """Audit every decision; park accounts on a denial with a reason, count allowed attempts."""
-        accounts = [
-            {"target_account": t.account_id, "counted": 1 if v.decision.allowed else 0,
-             "next_at": None if v.decision.allowed else v.decision.next_allowed_at}
-            for t, v in zip(targets, verdicts, strict=True)
-            if v.decision.allowed or v.decision.reason is not None]
-        if accounts:
-            conn.execute(_UPDATE_ACCOUNT, accounts)
-        conn.execute(_INSERT_AUDIT, [_audit_row(self._node, t, v, now) for t, v in zip(targets, verdicts, strict=True)])
+        update_accounts(conn, [
+            (t.account_id, 1, None) if v.decision.allowed else (t.account_id, 0, v.decision.next_allowed_at)
+            for t, v in zip(targets, verdicts, strict=True) if v.decision.allowed or v.decision.reason is not None])
+        insert_audit(conn, [_audit_row(self._node, t, v, now) for t, v in zip(targets, verdicts, strict=True)])
 
     def _result(self, verdict: _Verdict, now: datetime) -> GateResult:
         if not verdict.decision.allowed:

@@ -86,6 +86,9 @@ def test_given_a_batch_then_attempts_audit_and_account_counters_are_written_as_b
         assert [(e.contact_id, e.decision, e.reason, e.attempt_id) for e in audit] == [
             (t.contact_id, "allow" if r.allowed else "deny", r.decision.reason.value if r.decision.reason else None,
              r.permit.attempt_id if r.permit else None) for t, r in zip(batch, results)]
+        assert [e.detail["detail"] for e in audit] == [r.decision.detail for r in results]
+        assert audit[3].detail["next_allowed_at"] == results[3].decision.next_allowed_at.isoformat()
+        assert {e.at for e in audit} == {clock.now()} and {e.actor for e in audit} == {"gate@test"}
         counted = session.get(Account, batch[1].account_id)
         # Allowed, then denied twice (call in flight: parked until the re-check hint), in that order.
         assert counted.attempts_count == 1
