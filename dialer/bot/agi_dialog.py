@@ -15,6 +15,7 @@ with WAIT FOR DIGIT. Speech is heard one of two ways:
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import time
 import uuid
@@ -134,11 +135,14 @@ class AgiDialogRunner:
         self.transfer_in_agi = transfer_in_agi
         self.ear = ear                          # None: speech is heard by RECORD FILE
         self._ear_checked = False
+        self._session: DialogSession | None = None
+        self._speculating: set[asyncio.Future[Any]] = set()   # replies synthesised ahead (see _speculate)
         self._pending_key = ""
         self.played: list[str] = []          # prompt ids actually sent to Asterisk
 
     async def run(self, session: DialogSession) -> CallRecord:
         self.played = session.record.prompts_played     # the record keeps what was actually played
+        self._session = session
         action = session.start()
         try:
             while action is not None:
@@ -149,6 +153,8 @@ class AgiDialogRunner:
         finally:
             if self.ear is not None:
                 await self.ear.close()
+            if self._speculating:
+                await asyncio.gather(*self._speculating, return_exceptions=True)
         await self._publish(session.record)
         return session.record
 
@@ -237,7 +243,7 @@ class AgiDialogRunner:
 
     async def _hear_live(self, listen: Listen) -> Result:
         assert self.ear is not None
-        heard = await self.ear.hear(listen.grammar, listen.timeout_s, self.send)
+        heard = await self.ear.hear(listen.grammar, listen.timeout_s, self.send, on_complete=self._speculate)
         if heard is None:
             return Silence()
         if isinstance(heard, str):
@@ -247,6 +253,26 @@ class AgiDialogRunner:
         # what passed since then (silence wait, decoder finish) is the end-of-speech wait.
         self.timer.heard("speech", end_wait_s=time.perf_counter() - heard.last_voice_at)
         return Heard(heard.text) if heard.text.strip() else Silence()
+
+    def _speculate(self, text: str) -> None:
+        """Synthesise the reply to `text` while the decoder finishes the answer: a copy of the dialog
+        is fed the words heard so far, and if its next action says something new, that prompt is
+        made now. The live turn then finds it cached (the reply to a promise repeats the amount and
+        date, so it cannot be prepared at call start). The final text is nearly always the same; if
+        not, the work is wasted and the real reply is synthesised on the turn as before."""
+        if self._session is None:
+            return
+        try:
+            trial = copy.deepcopy(self._session, {id(self._session.script): self._session.script,
+                                                  id(self._session.context): self._session.context})
+            action = trial.feed(Heard(text))
+        except Exception:   # a guess must never break the call: the real turn does the work
+            log.exception("speculative dialog step failed")
+            return
+        if isinstance(action, Say) and not self.prompts.is_cached(action.text, self.voice):
+            task = asyncio.ensure_future(asyncio.to_thread(self.prompts.path_for, action.text, self.voice))
+            self._speculating.add(task)
+            task.add_done_callback(self._speculating.discard)
 
     async def _more_digits(self, first: str, max_digits: int) -> str:
         if first == "#" or max_digits <= 1:

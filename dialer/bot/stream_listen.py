@@ -98,8 +98,12 @@ class StreamingEar:
         self._vad = ears.vad_factory()
         self._interrupts: set[asyncio.Future[Any]] = set()   # NOOPs whose replies nobody awaits
 
-    async def hear(self, grammar: str, timeout_s: float, send: AgiSend) -> str | SpeechHeard | None:
-        """A key (its character), the caller's answer, or None when nothing came in `timeout_s`."""
+    async def hear(self, grammar: str, timeout_s: float, send: AgiSend,
+                   on_complete: Callable[[str], None] | None = None) -> str | SpeechHeard | None:
+        """A key (its character), the caller's answer, or None when nothing came in `timeout_s`.
+
+        `on_complete(text)` is called when the words so far already make a whole answer, while the
+        decoder finishes: the runner uses it to synthesise the reply it expects."""
         from dialer.bot.agi_dialog import result_value
         frames: asyncio.Queue[tuple[bytes, float]] = asyncio.Queue()
         splitter = FrameSplitter()
@@ -110,7 +114,7 @@ class StreamingEar:
 
         endpointer = Endpointer(self.ears.config, self._vad)
         self.tap.listener = on_audio
-        speech = asyncio.ensure_future(self._answer(frames, endpointer, grammar))
+        speech = asyncio.ensure_future(self._answer(frames, endpointer, grammar, on_complete))
         waiting = asyncio.ensure_future(send(f"WAIT FOR DIGIT {int(timeout_s * 1000)}"))
         try:
             while True:
@@ -148,7 +152,7 @@ class StreamingEar:
             await asyncio.gather(*self._interrupts, return_exceptions=True)
 
     async def _answer(self, frames: asyncio.Queue[tuple[bytes, float]], endpointer: Endpointer,
-                      grammar: str) -> SpeechHeard:
+                      grammar: str, on_complete: Callable[[str], None] | None = None) -> SpeechHeard:
         utterance: Utterance | None = None
         checked_silence_of: float | None = None     # the voiced frame whose silence was checked
         try:
@@ -175,6 +179,8 @@ class StreamingEar:
                         utterance = self._push(endpointer, *frames.get_nowait(), utterance, grammar)
                     complete = answer_is_complete(text, self.language, grammar)
                     if endpointer.should_end(time.perf_counter(), complete):
+                        if on_complete is not None:
+                            on_complete(text)
                         break
                 elif endpointer.should_end(time.perf_counter(), False):
                     break
