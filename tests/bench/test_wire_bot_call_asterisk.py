@@ -6,23 +6,12 @@ import asyncio
 
 import pytest
 
-from benchmarks.bot_calls import BotHarness
 from benchmarks.bot_latency import run
 from dialer.bot.asr_pool import RecognizerPool
 from dialer.bot.prompt_prep import PromptPreparer
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.slow]
 FRAME_MS = 20
-
-
-@pytest.fixture(scope="module")
-def harness():
-    instance = BotHarness.start()
-    try:
-        instance.install()
-        yield instance
-    finally:
-        instance.stop()
 
 
 def test_given_the_promise_debtor_on_the_wire_then_its_four_turns_are_found_and_answered(harness):

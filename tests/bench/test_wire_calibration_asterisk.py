@@ -7,21 +7,10 @@ import asyncio
 
 import pytest
 
-from benchmarks.bot_calls import BotHarness
 from benchmarks.bot_latency import calibrate
 
 pytestmark = pytest.mark.asterisk
 FRAME_MS = 20
-
-
-@pytest.fixture(scope="module")
-def harness():
-    instance = BotHarness.start()
-    try:
-        instance.install()
-        yield instance
-    finally:
-        instance.stop()
 
 
 def test_given_a_far_end_answering_a_key_at_once_then_the_wire_gap_is_within_a_frame_of_zero(harness):
