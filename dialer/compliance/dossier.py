@@ -6,10 +6,11 @@ Two steps, in the gate's transaction:
    targets' debtors (`FOR UPDATE OF debtors`, in debtor-id order so two batches with overlapping
    debtors cannot deadlock: both wait in the same order). This is the serialisation point of the
    cross-process contract (see gate.py).
-2. `load_dossiers`: the facts of the locked debtors, four statements for the whole batch (`IN`
-   lists): history, counts with DNC entries, own numbers, consents. They must be separate statements *after* the lock: PostgreSQL runs a statement on
-   the snapshot taken when it started, so facts read in the locking statement itself could predate
-   the commit of the transaction we waited for (the attempt it just wrote would be missing).
+2. `load_dossiers`: the facts of the locked debtors, four statements for the whole batch (id
+   lists): history, counts with DNC entries, own numbers, consents. They must be separate
+   statements *after* the lock: PostgreSQL runs a statement on the snapshot taken when it started,
+   so facts read in the locking statement itself could predate the commit of the transaction we
+   waited for (the attempt it just wrote would be missing).
 
 Everything is SQLAlchemy Core with statements built once (bind parameters only) and plain rows,
 not ORM entities: composing expressions and building entities cost more CPU than the queries
