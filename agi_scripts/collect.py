@@ -14,6 +14,8 @@ as argv; an AGI child cannot be given its own environment from the dialplan):
   DIALER_BOT_ASTERISK_AUDIO_DIR   the same directory as Asterisk sees it (chroot), default the same
   DIALER_BOT_NO_ASR=1       keys only
   DIALER_BOT_ZH_ASR=whisper Mandarin by faster-whisper (optional packages, docs/bot.md); default keys
+  DIALER_BOT_LISTEN=stream  with EAGI(): hear English speech live from the call's audio on fd 3 (the
+                            bot's own end of speech, as the FastAGI server); default: RECORD FILE
 
 One process per call means each listening step's decoder is loaded during the call (~0.3-1 s per
 new grammar here): the FastAGI server, with its pool of warm recognisers, is the low-latency path.
@@ -24,16 +26,21 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 from asterisk.agi import AGI, AGIAppError, AGIException, AGIHangup
 
 from dialer.bot.agi_dialog import AudioPaths
+from dialer.bot.agi_protocol import AgiPipe
+from dialer.bot.asr_stream import InProcessRecognizer
+from dialer.bot.audio_tap import Tap
 from dialer.bot.asr import AsrEngine, EnginesByLanguage, NoSpeechEngine, PocketsphinxEngine
 from dialer.bot.demo_store import JsonFileCallContexts, JsonLinesOutcomes
 from dialer.bot.fastagi import BotService, ScriptLibrary
 from dialer.bot.prompt_prep import PromptPreparer
+from dialer.bot.stream_listen import Ears
 from dialer.bot.tts import EspeakEngine, PromptCache
 
 
@@ -68,6 +75,56 @@ def build_service(env: dict[str, str]) -> BotService:
         preparer=PromptPreparer(workers=1))
 
 
+EAGI_AUDIO_FD = 3
+
+
+def has_eagi_audio() -> bool:
+    """EAGI() gives the script the caller's audio (8 kHz signed linear) on fd 3; AGI() does not."""
+    try:
+        os.fstat(EAGI_AUDIO_FD)
+        return True
+    except OSError:
+        return False
+
+
+class _EagiAudio(asyncio.Protocol):
+    def __init__(self, tap: Tap) -> None:
+        self.tap = tap
+
+    def data_received(self, data: bytes) -> None:
+        self.tap.deliver(data, time.perf_counter())
+
+
+async def run_live(service: BotService) -> None:
+    """The call with speech heard live: AGI over stdin/stdout with several commands in flight
+    (`AgiPipe`, so a NOOP can end WAIT FOR DIGIT), the audio from fd 3 into a tap, decoded in this
+    process. The decoder loads while the greeting plays; the tap counts as connected once it has,
+    and a first question asked before that is heard by RECORD FILE instead."""
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(0, "rb", buffering=0))
+    transport, protocol = await loop.connect_write_pipe(asyncio.streams.FlowControlMixin,
+                                                        os.fdopen(1, "wb", buffering=0))
+    writer = asyncio.StreamWriter(transport, protocol, reader, loop)
+    tap = Tap("eagi")
+    audio, _ = await loop.connect_read_pipe(lambda: _EagiAudio(tap), os.fdopen(EAGI_AUDIO_FD, "rb", buffering=0))
+    recognizer = InProcessRecognizer()
+
+    async def load() -> None:
+        await asyncio.to_thread(recognizer.start)
+        tap.connected.set()
+
+    loading = asyncio.ensure_future(load())
+    service.ears = Ears(taps=None, recognizer=recognizer, fixed_tap=tap)
+    pipe = AgiPipe(reader, writer)
+    try:
+        await service.run_call(pipe.send)
+    finally:
+        await asyncio.gather(loading, return_exceptions=True)
+        audio.close()
+        await pipe.close()
+
+
 def settings_from(argv: list[str], environ: dict[str, str]) -> dict[str, str]:
     """The environment with KEY=VALUE arguments applied; only DIALER_BOT_* keys are accepted."""
     env = dict(environ)
@@ -88,10 +145,12 @@ def main(argv: list[str] | None = None) -> int:
     if "DIALER_BOT_CONTEXTS" not in env:
         sys.stderr.write("collect.py: DIALER_BOT_CONTEXTS is not set\n")
         return 1
-    agi = AGI()
+    agi = AGI()     # reads the AGI environment from stdin
     service = build_service(env)
+    live = (env.get("DIALER_BOT_LISTEN") == "stream" and env.get("DIALER_BOT_NO_ASR") != "1"
+            and has_eagi_audio())
     try:
-        asyncio.run(service.run_call(pyst2_sender(agi)))
+        asyncio.run(run_live(service) if live else service.run_call(pyst2_sender(agi)))
     finally:
         if service.preparer is not None:
             service.preparer.close()

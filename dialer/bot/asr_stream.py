@@ -386,3 +386,58 @@ class StreamingRecognizer:
 def _resolve(future: asyncio.Future, value: tuple[str, float]) -> None:
     if not future.done():
         future.set_result(value)
+
+
+# ---- one call in its own process (classic AGI) ---------------------------------------------------
+
+class InProcessRecognizer:
+    """Live decoding in the caller's own process, for the classic AGI script (a process per call,
+    one answer at a time): the same decoder and front end as the workers, fed synchronously. A
+    20 ms frame costs a few milliseconds of search while the process has nothing else to do."""
+
+    def __init__(self) -> None:
+        self._taps = _resample_taps()
+        self._decoder: object | None = None
+        self._uids = itertools.count(1)
+
+    def start(self) -> "InProcessRecognizer":
+        """Load the decoder (~0.6-0.9 s of CPU: the classic script does it while the greeting plays)."""
+        self._decoder = _new_decoder(warm_up_audio(), self._taps)
+        return self
+
+    def supports(self, language: str) -> bool:
+        return language.lower().startswith("en")
+
+    def open(self, grammar: str) -> "LocalUtterance":
+        if self._decoder is None:
+            raise AsrError("in-process recogniser not started")
+        uid = next(self._uids)
+        return LocalUtterance(_Stream(self._decoder, grammar, self._taps, uid))
+
+
+class LocalUtterance:
+    """`Utterance`'s interface over an in-process stream."""
+
+    def __init__(self, stream: _Stream) -> None:
+        self._stream: _Stream | None = stream
+        self.cpu_s = 0.0
+
+    def feed(self, pcm8k: bytes) -> None:
+        if self._stream is not None:
+            self._stream.feed(pcm8k)
+
+    async def partial(self) -> str:
+        return self._stream.text() if self._stream is not None else ""
+
+    async def finish(self) -> str:
+        if self._stream is None:
+            return ""
+        stream, self._stream = self._stream, None
+        text = stream.finish()
+        self.cpu_s = stream.cpu
+        return text
+
+    def cancel(self) -> None:
+        if self._stream is not None:
+            self._stream.decoder.end_utt()  # type: ignore[attr-defined]
+            self._stream = None

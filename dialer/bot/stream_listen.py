@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Awaitable
 
-from dialer.bot.asr_stream import StreamingRecognizer, Utterance
+from dialer.bot.asr_stream import InProcessRecognizer, LocalUtterance, StreamingRecognizer, Utterance
 from dialer.bot.audio_tap import Tap, TapServer
 from dialer.bot.endpoint import EndpointConfig, Endpointer, FrameSplitter, Phase, pocketsphinx_vad
 from dialer.bot.intents import Intent
@@ -61,10 +61,12 @@ def answer_is_complete(text: str, language: str, grammar: str) -> bool:
 class Ears:
     """What a FastAGI server needs to hear callers live: the tap listener and the decoders."""
 
-    taps: TapServer
-    recognizer: StreamingRecognizer
+    taps: TapServer | None
+    recognizer: StreamingRecognizer | InProcessRecognizer
     config: EndpointConfig = field(default_factory=EndpointConfig)
     vad_factory: Callable[[], Callable[[bytes], bool]] = pocketsphinx_vad
+    # EAGI (classic AGI): the call's audio already comes on fd 3; no AudioSocket tap is started.
+    fixed_tap: Tap | None = None
 
     def supports(self, language: str) -> bool:
         return self.recognizer.supports(language)
@@ -72,6 +74,10 @@ class Ears:
     async def open_tap(self, send: AgiSend) -> Tap | None:
         """Start the tap on this call (it connects while the greeting plays); None if it cannot."""
         from dialer.bot.agi_dialog import result_value   # agi_dialog imports this module
+        if self.fixed_tap is not None:
+            return self.fixed_tap
+        if self.taps is None:
+            return None
         value, data = result_value(await send("GET VARIABLE UNIQUEID"))
         if value != "1" or not data:
             log.warning("audio tap: the channel has no UNIQUEID; hearing this call by RECORD FILE")
@@ -85,7 +91,8 @@ class Ears:
         return tap
 
     def close_tap(self, tap: Tap) -> None:
-        self.taps.forget(tap)
+        if self.taps is not None and tap is not self.fixed_tap:
+            self.taps.forget(tap)
 
 
 class StreamingEar:
@@ -153,7 +160,7 @@ class StreamingEar:
 
     async def _answer(self, frames: asyncio.Queue[tuple[bytes, float]], endpointer: Endpointer,
                       grammar: str, on_complete: Callable[[str], None] | None = None) -> SpeechHeard:
-        utterance: Utterance | None = None
+        utterance: Utterance | LocalUtterance | None = None
         checked_silence_of: float | None = None     # the voiced frame whose silence was checked
         try:
             while True:
@@ -194,8 +201,8 @@ class StreamingEar:
             if utterance is not None:
                 utterance.cancel()      # no-op once finished
 
-    def _push(self, endpointer: Endpointer, frame: bytes, arrived_at: float, utterance: Utterance | None,
-              grammar: str) -> Utterance | None:
+    def _push(self, endpointer: Endpointer, frame: bytes, arrived_at: float,
+              utterance: Utterance | LocalUtterance | None, grammar: str) -> Utterance | LocalUtterance | None:
         for heard in endpointer.push(frame, arrived_at):
             if utterance is None:
                 utterance = self.ears.recognizer.open(grammar)
