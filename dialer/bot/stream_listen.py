@@ -162,9 +162,17 @@ class StreamingEar:
                       grammar: str, on_complete: Callable[[str], None] | None = None) -> SpeechHeard:
         utterance: Utterance | LocalUtterance | None = None
         checked_silence_of: float | None = None     # the voiced frame whose silence was checked
+        guessed_after: float | None = None          # ... and whose reply was guessed (see below)
+        guessed_text: str | None = None
         try:
             while True:
-                deadline = endpointer.end_deadline(quick=checked_silence_of != endpointer.last_voice_at)
+                last_voice = endpointer.last_voice_at
+                deadline = endpointer.end_deadline(quick=checked_silence_of != last_voice)
+                if (on_complete is not None and deadline is not None and last_voice is not None
+                        and guessed_after != last_voice):
+                    # Half the quick wait: time to guess the reply and synthesise it (~50-100 ms)
+                    # before the turn ends, if the words so far are a whole answer.
+                    deadline = min(deadline, last_voice + self.ears.config.quick_end_s / 2)
                 try:
                     timeout = None if deadline is None else max(0.0, deadline - time.perf_counter())
                     frame, arrived_at = await asyncio.wait_for(frames.get(), timeout)
@@ -178,6 +186,15 @@ class StreamingEar:
                         break
                     continue
                 assert utterance is not None
+                if on_complete is not None and guessed_after != endpointer.last_voice_at:
+                    guessed_after = endpointer.last_voice_at
+                    text = await utterance.partial()
+                    while not frames.empty():
+                        utterance = self._push(endpointer, *frames.get_nowait(), utterance, grammar)
+                    if guessed_after == endpointer.last_voice_at and answer_is_complete(text, self.language, grammar):
+                        guessed_text = text
+                        on_complete(text)
+                    continue
                 if checked_silence_of != endpointer.last_voice_at:
                     # quick_end_s of silence: is what was said so far a whole answer?
                     checked_silence_of = endpointer.last_voice_at
@@ -186,7 +203,7 @@ class StreamingEar:
                         utterance = self._push(endpointer, *frames.get_nowait(), utterance, grammar)
                     complete = answer_is_complete(text, self.language, grammar)
                     if endpointer.should_end(time.perf_counter(), complete):
-                        if on_complete is not None:
+                        if on_complete is not None and complete and text != guessed_text:
                             on_complete(text)
                         break
                 elif endpointer.should_end(time.perf_counter(), False):
