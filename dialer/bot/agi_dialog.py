@@ -25,6 +25,7 @@ from typing import Any, Awaitable, Callable
 
 from dialer.bot.actions import (Action, CallerHungUp, CollectDigits, Done, Hangup, Heard, Keyed, Listen, Result,
                                 Say, SendSms, Silence, Transfer)
+from dialer.bot.agi_protocol import ChannelHungUp, result_value
 from dialer.bot.asr import AsrEngine
 from dialer.bot.engine import DialogSession
 from dialer.bot.record import CallRecord
@@ -38,10 +39,6 @@ DTMF_KEYS = "0123456789*#"
 # RECORD FILE's end-of-speech silence, whole seconds. 1 is the least Asterisk accepts (0 disables
 # detection); it cost nothing in recognition here: the recording keeps the whole utterance.
 END_OF_SPEECH_SILENCE_S = 1
-
-
-class ChannelHungUp(Exception):
-    """Asterisk reported a hang-up (or a dead channel) in reply to a command."""
 
 
 @dataclass(frozen=True)
@@ -110,15 +107,6 @@ def channel_value(value: object) -> str:
     if isinstance(value, float):
         return f"{value:.2f}"
     return str(value)
-
-
-def result_value(reply: dict[str, Any]) -> tuple[str, str]:
-    if "error" in reply:
-        if reply["error"] in ("AGIResultHangup", "AGIAppError"):
-            raise ChannelHungUp(reply.get("msg", reply["error"]))
-        raise RuntimeError(f"AGI error {reply['error']}: {reply.get('msg', '')}")
-    value = reply.get("result", ("", ""))
-    return str(value[0]), str(value[1])
 
 
 class AgiDialogRunner:

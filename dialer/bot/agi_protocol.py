@@ -89,6 +89,20 @@ class AgiRequest(Request):
         return parse_reply(await self.reader.readline())
 
 
+class ChannelHungUp(Exception):
+    """Asterisk reported a hang-up (or a dead channel) in reply to a command."""
+
+
+def result_value(reply: dict[str, Any]) -> tuple[str, str]:
+    """A reply's (result, data); a hang-up raises `ChannelHungUp`, any other error RuntimeError."""
+    if "error" in reply:
+        if reply["error"] in ("AGIResultHangup", "AGIAppError"):
+            raise ChannelHungUp(reply.get("msg", reply["error"]))
+        raise RuntimeError(f"AGI error {reply['error']}: {reply.get('msg', '')}")
+    value = reply.get("result", ("", ""))
+    return str(value[0]), str(value[1])
+
+
 class AgiPipe:
     """AGI commands over one FastAGI socket, several in flight: replies are matched in order.
 

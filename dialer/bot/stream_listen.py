@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Awaitable
 
+from dialer.bot.agi_protocol import result_value
 from dialer.bot.asr_stream import InProcessRecognizer, LocalUtterance, StreamingRecognizer, Utterance
 from dialer.bot.audio_tap import Tap, TapServer
 from dialer.bot.endpoint import EndpointConfig, Endpointer, FrameSplitter, Phase, pocketsphinx_vad
@@ -73,7 +74,6 @@ class Ears:
 
     async def open_tap(self, send: AgiSend) -> Tap | None:
         """Start the tap on this call (it connects while the greeting plays); None if it cannot."""
-        from dialer.bot.agi_dialog import result_value   # agi_dialog imports this module
         if self.fixed_tap is not None:
             return self.fixed_tap
         if self.taps is None:
@@ -111,7 +111,6 @@ class StreamingEar:
 
         `on_complete(text)` is called when the words so far already make a whole answer, while the
         decoder finishes: the runner uses it to synthesise the reply it expects."""
-        from dialer.bot.agi_dialog import result_value
         frames: asyncio.Queue[tuple[bytes, float]] = asyncio.Queue()
         splitter = FrameSplitter()
 
