@@ -64,7 +64,8 @@ PORTS = {key: str(port + PORT_OFFSET) for key, port in _BASE_PORTS.items()}
 AGI_PORT = int(PORTS["DIALER_AGI_PORT"])
 CALLEE_VOICE = Voice("callee", "en-us", 160, 50)
 
-# What each simulated debtor says, in order; "wait" = until the bot has spoken and fallen silent.
+# What each simulated debtor says, in order; "wait" = until the bot has spoken and fallen silent,
+# "noise" = until the bot has begun to speak.
 UTTERANCES = {
     # Not "next Friday": this voice's "next Friday" is heard "this Friday" by pocketsphinx through
     # 8 kHz (both listening modes), which is the same date only when the call is on a Sunday; the
@@ -78,6 +79,8 @@ BEHAVIOURS: dict[str, list[str]] = {
     "promise": ["wait", "dtmf:1", "wait", "dtmf:1985", "wait", "say:promise", "wait", "dtmf:1", "hold:20"],
     "wrong": ["wait", "say:wrong", "hold:20"],
     "stop": ["wait", "say:stop", "hold:20"],
+    # the debtor who answers over the question: 1 s into the stage prompt, the promise (barge-in)
+    "barge": ["wait", "dtmf:1", "wait", "dtmf:1985", "noise", "pause:1", "say:promise", "wait", "dtmf:1", "hold:20"],
 }
 # The calibration callee (against bot-e2e-calibrate, not the bot): a key, then speech to be echoed.
 CALIBRATION = ["pause:1", "dtmf:1", "pause:1.5", "say:promise", "hold:3"]
@@ -176,6 +179,8 @@ class BotHarness:
                 # frames keep the recording's clock; the callee's own thinking time is not measured).
                 apps += ["WaitForNoise(300,1,20)", *(["StopPlayTones()"] if wire else []),
                          "WaitForSilence(1500,1,60)"]
+            elif kind == "noise":
+                apps += ["WaitForNoise(300,1,20)", *(["StopPlayTones()"] if wire else [])]  # the bot began
             elif kind == "pause":
                 apps.append(f"Wait({arg})")
             elif kind == "dtmf":

@@ -36,6 +36,10 @@ def _positive(value: Any) -> str | None:
     return None if value > 0 else "must be greater than 0"
 
 
+def _not_negative(value: Any) -> str | None:
+    return None if value >= 0 else "must be 0 or more"
+
+
 def _port(value: Any) -> str | None:
     return None if 0 < value < 65536 else "must be a TCP port (1-65535)"
 
@@ -70,6 +74,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("bot.tap_advertise", str, "", "Address Asterisk connects to for the tap (default: bot.tap_host)."),
     Setting("bot.quick_end_seconds", float, 0.2, "Silence that ends a complete spoken answer.", check=_positive),
     Setting("bot.end_seconds", float, 0.6, "Silence that ends any spoken answer.", check=_positive),
+    Setting("bot.barge_in_seconds", float, 0.4, "Speech over a prompt that stops it, so the caller can "
+            "answer before the question ends (live listening only); 0: prompts always play to the end.",
+            check=_not_negative),
     Setting("bot.stream_decoders", int, 8, "Live decoders each recogniser worker keeps loaded (~95 MB each; "
             "one per answer being heard at once).", check=_positive),
     Setting("bot.business_name", str, "", "The business the bot says it calls for (required by every profile)."),

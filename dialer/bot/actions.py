@@ -19,6 +19,10 @@ class Say:
     text: str                                   # rendered, numbers already in words
     variables: dict[str, str] = field(default_factory=dict)
     discloses: bool = False                     # mentions the debt: only ever after verification
+    # The question's answer may start while this plays (a listen follows and the script allows it):
+    # a transport that hears the caller live stops the prompt and reports `SpokeOver`.
+    barge_in: bool = False
+    node: str = ""                              # the script state that says it (for the transcript)
 
 
 @dataclass(frozen=True)
@@ -84,10 +88,16 @@ class CallerHungUp:
 
 
 @dataclass(frozen=True)
+class SpokeOver:
+    """The caller started answering while a prompt played, and the prompt was stopped there (for a
+    `Say` with `barge_in`). What they say is the next `Listen`'s result."""
+
+
+@dataclass(frozen=True)
 class Understood:
     """A caller turn already interpreted (an external NLU, or tests walking the script graph)."""
 
     recognition: Recognition
 
 
-Result = Done | Heard | Keyed | Silence | CallerHungUp | Understood
+Result = Done | Heard | Keyed | Silence | CallerHungUp | Understood | SpokeOver

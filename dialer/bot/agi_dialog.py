@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 from dialer.bot.actions import (Action, CallerHungUp, CollectDigits, Done, Hangup, Heard, Keyed, Listen, Result,
-                                Say, SendSms, Silence, Transfer)
+                                Say, SendSms, Silence, SpokeOver, Transfer)
 from dialer.bot.agi_protocol import ChannelHungUp, result_value
 from dialer.bot.asr import AsrEngine
 from dialer.bot.engine import DialogSession
@@ -176,10 +176,33 @@ class AgiDialogRunner:
         wav = await asyncio.to_thread(self.prompts.path_for, say.text, self.voice)
         self.timer.replied(synthesised=not cached)
         self.played.append(say.prompt_id)
-        value, _ = await self._cmd(f'STREAM FILE {self.paths.for_asterisk(wav)} "{DTMF_KEYS}"')
+        command = f'STREAM FILE {self.paths.for_asterisk(wav)} "{DTMF_KEYS}"'
+        if say.barge_in and self.ear is not None and self.ear.barges_in:
+            return await self._say_over_listening(command)
+        value, _ = await self._cmd(command)
         if value.isdigit() and int(value) > 0:
             self._pending_key += chr(int(value))    # barge-in: the key answers the next question
         return Done()
+
+    async def _say_over_listening(self, command: str) -> Result:
+        """Play a prompt the caller may answer over: the ear listens while it plays, and stops it once
+        the caller has really started talking (dialer/bot/stream_listen.py)."""
+        assert self.ear is not None
+        playing = asyncio.ensure_future(self.send(command))
+        try:
+            spoke = await self.ear.over_prompt(playing, self.send)
+            value, _ = result_value(await playing)
+        finally:
+            if not playing.done():
+                playing.cancel()
+        if value.isdigit() and int(value) >= 35:    # a key (its code): keys win over speech
+            self.ear.forget_early_answer()
+            self._pending_key += chr(int(value))
+            return Done()
+        # Result 1: our NOOP stopped it (Asterisk sent no reply of its own: AgiPipe). Result 0: it
+        # ended on its own just as the caller got going; the speech is kept for the question all
+        # the same, but nothing was cut, so nothing is skipped or noted.
+        return SpokeOver() if spoke and value == "1" else Done()
 
     async def _listen(self, listen: Listen) -> Result:
         result = await self._hear(listen)

@@ -103,6 +103,11 @@ def result_value(reply: dict[str, Any]) -> tuple[str, str]:
     return str(value[0]), str(value[1])
 
 
+# What a STREAM FILE stopped by a later command reads as (Asterisk itself says nothing for it):
+# result 1, the value WAIT FOR DIGIT reports when a command ends it (a key would be its code, >= 35).
+STOPPED_PLAYBACK: dict[str, Any] = {"status_code": 200, "result": ("1", "stopped"), "msg": ""}
+
+
 class AgiPipe:
     """AGI commands over one FastAGI socket, several in flight: replies are matched in order.
 
@@ -114,12 +119,20 @@ class AgiPipe:
 
     "HANGUP" is Asterisk telling a FastAGI script that the channel hung up; it answers no command.
     From then on every pending and later command reads as a hang-up.
+
+    One command breaks the one-reply rule: a STREAM FILE stopped by the next command (how the bot
+    stops a prompt the caller talks over) prints *no* reply at all (res_agi.c, handle_streamfile:
+    "don't print a result line, as there is a new command"). Every STREAM FILE reply carries
+    `endpos=`, so a STREAM FILE with a later command written behind it that meets a 200 reply
+    without `endpos=` was stopped: it reads as `STOPPED_PLAYBACK` and that reply is the next one's.
     """
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._reader = reader
         self._writer = writer
         self._waiting: deque[asyncio.Future[dict[str, Any]]] = deque()
+        self._overtaken: set[asyncio.Future[dict[str, Any]]] = set()   # STREAM FILEs a command followed
+        self._playing: set[asyncio.Future[dict[str, Any]]] = set()     # STREAM FILEs not answered yet
         self._reading: asyncio.Task[None] | None = None
         self._hung_up: dict[str, Any] | None = None
 
@@ -127,6 +140,9 @@ class AgiPipe:
         if self._hung_up is not None:
             return self._hung_up
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._overtaken |= self._playing
+        if command.upper().startswith("STREAM FILE"):
+            self._playing.add(future)
         self._waiting.append(future)
         try:
             self._writer.write(command.encode("utf-8") + b"\n")
@@ -156,15 +172,21 @@ class AgiPipe:
                 self._hang_up(reply)
                 return
             future = self._waiting.popleft()
-            if not future.done():      # a cancelled sender's reply is still consumed, in order
-                future.set_result(reply)
+            if future in self._overtaken and reply.get("status_code") == 200 and "endpos" not in reply:
+                self._answer(future, STOPPED_PLAYBACK)      # stopped: this reply is the next command's
+                future = self._waiting.popleft()
+            self._answer(future, reply)
+
+    def _answer(self, future: asyncio.Future[dict[str, Any]], reply: dict[str, Any]) -> None:
+        self._overtaken.discard(future)
+        self._playing.discard(future)
+        if not future.done():      # a cancelled sender's reply is still consumed, in order
+            future.set_result(reply)
 
     def _hang_up(self, reply: dict[str, Any]) -> None:
         self._hung_up = reply
         while self._waiting:
-            future = self._waiting.popleft()
-            if not future.done():
-                future.set_result(reply)
+            self._answer(self._waiting.popleft(), reply)
 
     async def close(self) -> None:
         if self._reading is not None and not self._reading.done():

@@ -39,10 +39,15 @@ class EndpointConfig:
     end_s: float = 0.6           # silence that ends any answer
     max_speech_s: float = 15.0   # a monologue is cut here (RECORD FILE's cap did the same)
     min_rms: float = 300.0       # quieter frames are never voice (1 % of full scale)
+    # Speech this long over a prompt stops it (voice barge-in); 0 turns barge-in off. Shorter
+    # sounds ("uh-huh", a cough, a door) let the prompt play on.
+    barge_in_s: float = 0.4
 
     def __post_init__(self) -> None:
         if not 0 < self.quick_end_s <= self.end_s:
             raise ValueError(f"bot endpointing: need 0 < quick_end_s ({self.quick_end_s}) <= end_s ({self.end_s})")
+        if self.barge_in_s < 0:
+            raise ValueError(f"bot endpointing: barge_in_s ({self.barge_in_s}) must be 0 (off) or more")
 
 
 class Phase(enum.Enum):

@@ -13,7 +13,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from dialer.bot.actions import (Action, CallerHungUp, CollectDigits, Done, Hangup, Heard, Keyed, Listen,
-                                Result, Say, SendSms, Silence, Transfer, Understood)
+                                Result, Say, SendSms, Silence, SpokeOver, Transfer, Understood)
 from dialer.bot.context import CallContext
 from dialer.bot.intents import PROMISES, Intent, Recognition
 from dialer.bot.money import speak_amount
@@ -55,6 +55,8 @@ class DialogSession:
         elif isinstance(waiting, (Transfer, Hangup)):
             self.finished = True
             return None
+        elif isinstance(waiting, Say) and waiting.barge_in and isinstance(result, SpokeOver):
+            self._spoken_over()
         return self._next()
 
     # ---- internals -------------------------------------------------------------------------
@@ -63,6 +65,10 @@ class DialogSession:
             return None
         action = self._queue.pop(0)
         self._waiting = action
+        if isinstance(action, Say):
+            # On the transcript when handed to the transport, not when queued: a prompt skipped
+            # because the caller talked over the one before it was never said.
+            self.record.transcript.append(Turn("bot", action.text, action.node))
         if isinstance(action, (Transfer, Hangup)):
             self._queue.clear()
         return action
@@ -184,10 +190,18 @@ class DialogSession:
         variables = self._variables()
         used = self.script.prompt_variables(prompt_id)
         text = self.script.prompts[prompt_id].format(**{k: variables.get(k, "") for k in used})
-        self.record.transcript.append(Turn("bot", text, node.name))
         return Say(prompt_id, text, {k: variables.get(k, "") for k in used},
                    discloses=bool(used & {"amount", "minimum_payment", "interest", "due_date", "dpd",
-                                          "promise_amount", "promise_date"}))
+                                          "promise_amount", "promise_date"}),
+                   barge_in=node.listen is not None and node.listen.barge_in, node=node.name)
+
+    def _spoken_over(self) -> None:
+        """The caller answered over a prompt: it was stopped, and the node's other prompts before its
+        question are not played (the caller is already answering it)."""
+        self.record.transcript.append(Turn("bot", "[stopped: the caller spoke over this prompt]",
+                                           self._node.name if self._node else ""))
+        while self._queue and isinstance(self._queue[0], Say) and self._queue[0].barge_in:
+            self._queue.pop(0)
 
     def _on_answer(self, result: Result) -> None:
         node = self._node

@@ -55,6 +55,12 @@ class ListenSpec:
     timeout_s: float = 5.0
     max_digits: int = 1
     keys: dict[str, Intent] = field(default_factory=dict)
+    # The caller may answer over the node's prompts (voice barge-in). Off where every word must be
+    # heard: the opening, which says who calls and that it is an automated assistant.
+    barge_in: bool = True
+
+
+LISTEN_KEYS = frozenset({"grammar", "timeout", "max_digits", "keys", "barge_in"})
 
 
 @dataclass(frozen=True)
@@ -157,9 +163,14 @@ def _node(name: str, raw: dict[str, Any], where: str) -> Node:
     listen = None
     if "listen" in raw:
         spec = raw["listen"] or {}
+        if set(spec) - LISTEN_KEYS:
+            raise ScriptError(f"{where}: unknown listen keys {sorted(set(spec) - LISTEN_KEYS)}; "
+                              f"allowed: {sorted(LISTEN_KEYS)}")
+        if not isinstance(spec.get("barge_in", True), bool):
+            raise ScriptError(f"{where}: listen barge_in must be true or false, got {spec['barge_in']!r}")
         keys = {str(k): next(iter(_intents(v, f"{where} keys"))) for k, v in (spec.get("keys") or {}).items()}
         listen = ListenSpec(str(spec.get("grammar", "open")), float(spec.get("timeout", 5)),
-                            int(spec.get("max_digits", 1)), keys)
+                            int(spec.get("max_digits", 1)), keys, spec.get("barge_in", True))
         if not raw.get("on") and not raw.get("verify") and not raw.get("otherwise"):
             raise ScriptError(f"{where}: a listening node needs 'on' rules, 'verify' or 'otherwise'")
     rules = tuple(_rule(r, f"{where} on[{i}]") for i, r in enumerate(raw.get("on") or []))

@@ -7,6 +7,12 @@ While the caller answers, three things run at once:
   "stop calling me", "I will pay two hundred dollars next Friday") ends the step there, anything
   else gets the full `end_s` (dialer/bot/endpoint.py).
 
+The caller may also start answering while the question's prompt still plays (voice barge-in):
+`over_prompt` listens during STREAM FILE, and once `barge_in_s` of speech has come it writes NOOP,
+which stops the prompt (Asterisk watches the socket there too; AgiPipe knows the stopped STREAM
+FILE gets no reply). The speech so far, its endpointer and the tap stay with the ear, and the next
+`hear` goes on from them, so not a syllable of the answer is lost.
+
 When the answer is over the bot writes NOOP on the AGI socket: Asterisk sees the socket readable
 and returns WAIT FOR DIGIT at once with result=1 (a key would be its character code, >= 35), then
 answers the NOOP. The NOOP's reply is not awaited here: Asterisk writes it right behind the WAIT's,
@@ -95,6 +101,18 @@ class Ears:
             self.taps.forget(tap)
 
 
+Frames = asyncio.Queue[tuple[bytes, float]]
+
+
+@dataclass
+class _EarlyAnswer:
+    """Speech that began over a prompt: the answer's start, waiting for the question's `hear`."""
+
+    frames: Frames
+    endpointer: Endpointer
+    heard: list[bytes]          # what the decoder should get first (pre-roll and speech so far)
+
+
 class StreamingEar:
     """One call's listening steps over its tap."""
 
@@ -104,6 +122,61 @@ class StreamingEar:
         self.language = language
         self._vad = ears.vad_factory()
         self._interrupts: set[asyncio.Future[Any]] = set()   # NOOPs whose replies nobody awaits
+        self._early: _EarlyAnswer | None = None
+
+    def _listen_to_tap(self) -> Frames:
+        frames: Frames = asyncio.Queue()
+        splitter = FrameSplitter()
+
+        def on_audio(audio: bytes, arrived_at: float) -> None:
+            for frame in splitter.split(audio):
+                frames.put_nowait((frame, arrived_at))
+
+        self.tap.listener = on_audio
+        return frames
+
+    @property
+    def barges_in(self) -> bool:
+        """Whether prompts can be talked over on this call now (the tap is up, barge-in is on)."""
+        return self.ears.config.barge_in_s > 0 and self.tap.connected.is_set() and not self.tap.closed.is_set()
+
+    async def over_prompt(self, playing: asyncio.Future[Any], send: AgiSend) -> bool:
+        """Listen while `playing` (a STREAM FILE in flight) runs. True when the caller spoke over it
+        for `barge_in_s`: the prompt was stopped, and the speech is kept for the next `hear`."""
+        config = self.ears.config
+        frames = self._listen_to_tap()
+        endpointer = Endpointer(config, self._vad)
+        heard: list[bytes] = []
+        try:
+            while not playing.done():
+                getting = asyncio.ensure_future(frames.get())
+                await asyncio.wait({getting, playing}, return_when=asyncio.FIRST_COMPLETED)
+                if not getting.done():
+                    getting.cancel()
+                    break
+                batch = [getting.result()]
+                while not frames.empty():
+                    batch.append(frames.get_nowait())
+                for frame, arrived_at in batch:
+                    if endpointer.phase is Phase.SPEAKING and endpointer.silence_s(arrived_at) >= config.end_s:
+                        endpointer, heard = Endpointer(config, self._vad), []   # a short sound, over
+                    heard += endpointer.push(frame, arrived_at)
+                if (endpointer.phase is Phase.SPEAKING and endpointer.last_voice_at is not None
+                        and endpointer.speech_started_at is not None
+                        and endpointer.last_voice_at - endpointer.speech_started_at >= config.barge_in_s):
+                    self.interrupt(send)
+                    self._early = _EarlyAnswer(frames, endpointer, heard)
+                    return True
+            return False
+        finally:
+            if self._early is None:
+                self.tap.listener = None
+
+    def forget_early_answer(self) -> None:
+        """A key answered instead: the speech that began over the prompt is not the answer."""
+        if self._early is not None:
+            self._early = None
+            self.tap.listener = None
 
     async def hear(self, grammar: str, timeout_s: float, send: AgiSend,
                    on_complete: Callable[[str], None] | None = None) -> str | SpeechHeard | None:
@@ -111,23 +184,24 @@ class StreamingEar:
 
         `on_complete(text)` is called when the words so far already make a whole answer, while the
         decoder finishes: the runner uses it to synthesise the reply it expects."""
-        frames: asyncio.Queue[tuple[bytes, float]] = asyncio.Queue()
-        splitter = FrameSplitter()
-
-        def on_audio(audio: bytes, arrived_at: float) -> None:
-            for frame in splitter.split(audio):
-                frames.put_nowait((frame, arrived_at))
-
-        endpointer = Endpointer(self.ears.config, self._vad)
-        self.tap.listener = on_audio
-        speech = asyncio.ensure_future(self._answer(frames, endpointer, grammar, on_complete))
+        utterance: Utterance | LocalUtterance | None = None
+        early, self._early = self._early, None
+        if early is not None:        # the answer began over the prompt: go on from there
+            frames, endpointer = early.frames, early.endpointer
+            utterance = self.ears.recognizer.open(grammar)
+            for frame in early.heard:
+                utterance.feed(frame)
+        else:
+            frames = self._listen_to_tap()
+            endpointer = Endpointer(self.ears.config, self._vad)
+        speech = asyncio.ensure_future(self._answer(frames, endpointer, grammar, on_complete, utterance))
         waiting = asyncio.ensure_future(send(f"WAIT FOR DIGIT {int(timeout_s * 1000)}"))
         try:
             while True:
                 await asyncio.wait({speech, waiting}, return_when=asyncio.FIRST_COMPLETED)
                 if speech.done():
                     if not waiting.done():
-                        self._interrupt(send)
+                        self.interrupt(send)
                     value, _ = result_value(await waiting)
                     if value.isdigit() and int(value) > 1:
                         return chr(int(value))     # a key pressed as the answer ended: keys win
@@ -148,18 +222,20 @@ class StreamingEar:
             await asyncio.gather(speech, return_exceptions=True)
             # An unfinished WAIT (hang-up, cancellation) still gets its reply consumed by the pipe.
 
-    def _interrupt(self, send: AgiSend) -> None:
+    def interrupt(self, send: AgiSend) -> None:
+        """Write NOOP: it ends the WAIT FOR DIGIT or STREAM FILE running now (see the module doc)."""
         noop = asyncio.ensure_future(send("NOOP"))
         self._interrupts.add(noop)
         noop.add_done_callback(self._interrupts.discard)
 
     async def close(self) -> None:
+        self.forget_early_answer()
         if self._interrupts:
             await asyncio.gather(*self._interrupts, return_exceptions=True)
 
-    async def _answer(self, frames: asyncio.Queue[tuple[bytes, float]], endpointer: Endpointer,
-                      grammar: str, on_complete: Callable[[str], None] | None = None) -> SpeechHeard:
-        utterance: Utterance | LocalUtterance | None = None
+    async def _answer(self, frames: Frames, endpointer: Endpointer, grammar: str,
+                      on_complete: Callable[[str], None] | None = None,
+                      utterance: Utterance | LocalUtterance | None = None) -> SpeechHeard:
         checked_silence_of: float | None = None     # the voiced frame whose silence was checked
         guessed_after: float | None = None          # ... and whose reply was guessed (see below)
         guessed_text: str | None = None

@@ -71,7 +71,8 @@ def agi_server(ctx: click.Context, host: str | None, port: int | None, contexts_
         tap = None if no_asr or listen != "stream" else TapSettings(
             host=settings["bot.tap_host"], port=tap_port or settings["bot.tap_port"],
             advertise=settings["bot.tap_advertise"] or None,
-            endpoint=EndpointConfig(quick_end_s=settings["bot.quick_end_seconds"], end_s=settings["bot.end_seconds"]),
+            endpoint=EndpointConfig(quick_end_s=settings["bot.quick_end_seconds"], end_s=settings["bot.end_seconds"],
+                                    barge_in_s=settings["bot.barge_in_seconds"]),
             decoders=settings["bot.stream_decoders"])
         _serve(contexts, outcomes, host or settings["fastagi.host"], port or settings["fastagi.port"],
                audio_dir, asterisk_audio_dir, scripts_dir, no_asr, zh_asr, tap)

@@ -158,3 +158,17 @@ async def test_given_a_callee_who_says_stop_calling_then_an_opt_out_is_recorded(
     record, played = await bot_call(harness, recognizer, "stop", listen)
     assert record.opt_out and record.disposition == Disposition.OPTED_OUT, record.transcript
     assert any("will not call this number again" in text for text in played)
+
+
+async def test_given_a_callee_who_answers_over_the_question_then_the_prompt_stops_and_the_answer_is_heard_whole(
+        harness, recognizer, streaming):
+    # Live listening only: the callee starts its promise 1 s into the ~8 s stage prompt.
+    record, played = await bot_call(harness, recognizer, "barge", streaming, amount_due=Decimal("200.00"), dpd=4)
+    bot_turns = [t for t in record.transcript if t.speaker == "bot"]
+    stopped = [i for i, t in enumerate(bot_turns) if t.text.startswith("[stopped: the caller spoke over")]
+    # Asterisk stopped the stage prompt (STREAM FILE ended by the bot's NOOP, no reply of its own).
+    assert len(stopped) == 1, record.transcript
+    assert "overdue" in bot_turns[stopped[0] - 1].text
+    assert record.promise is not None and record.promise.amount == Decimal("200.00"), record.transcript
+    assert record.promise.due == date.today() + timedelta(days=1), record.transcript
+    assert record.disposition == Disposition.PROMISE_TO_PAY

@@ -12,6 +12,7 @@ import uuid
 import wave
 from datetime import date
 
+import numpy as np
 import pytest
 
 from dialer.bot.agi_protocol import AgiPipe
@@ -81,6 +82,14 @@ END_S = 1.5          # far from the quick end, so which one ended the turn shows
 CALLER = Voice("caller", "en-us", 160, 50)
 
 
+async def _cancelled(tasks: set[asyncio.Future]) -> None:
+    # Awaited, not just cancelled: a readline cancelled but not yet unwound still holds the
+    # StreamReader, and the next readline would fail ("already waiting for incoming data").
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
 class FakeChannel:
     """Asterisk's AGI side of one call, as far as a listening step uses it."""
 
@@ -93,6 +102,7 @@ class FakeChannel:
         self.spies: list[FakeAudioSocket] = []
         self.uniqueid: str | None = "1700000000.42"
         self.originate_fails = False
+        self.prompt_s = 3.0             # how long a STREAM FILE plays
 
     async def run(self) -> None:
         line = await self.reader.readline()
@@ -102,6 +112,10 @@ class FakeChannel:
             line = b""
             if command.startswith("WAIT FOR DIGIT"):
                 reply, line = await self._wait_for_digit(int(command.split()[-1]) / 1000)
+            elif command.startswith("STREAM FILE"):
+                reply, line = await self._stream_file()
+                if reply is None:       # stopped by the next command: Asterisk prints nothing
+                    continue
             elif command == "GET VARIABLE UNIQUEID":
                 reply = f"200 result=1 ({self.uniqueid})" if self.uniqueid else "200 result=0"
             elif command.startswith("EXEC Originate AudioSocket/"):
@@ -117,14 +131,23 @@ class FakeChannel:
         next_line = asyncio.ensure_future(self.reader.readline())
         key = asyncio.ensure_future(self.keys.get())
         done, _ = await asyncio.wait({next_line, key}, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
-        for task in (next_line, key):
-            if task not in done:
-                task.cancel()              # StreamReader keeps unread data when readline is cancelled
+        await _cancelled({next_line, key} - done)   # StreamReader keeps unread data when readline is cancelled
         if key in done:
             return f"200 result={ord(key.result())}", b""
         if next_line in done:
             return "200 result=1", next_line.result()      # the socket became readable
         return "200 result=0", b""
+
+    async def _stream_file(self) -> tuple[str | None, bytes]:
+        next_line = asyncio.ensure_future(self.reader.readline())
+        key = asyncio.ensure_future(self.keys.get())
+        done, _ = await asyncio.wait({next_line, key}, timeout=self.prompt_s, return_when=asyncio.FIRST_COMPLETED)
+        await _cancelled({next_line, key} - done)
+        if key in done:
+            return f"200 result={ord(key.result())} endpos=800", b""
+        if next_line in done:
+            return None, next_line.result()
+        return f"200 result=0 endpos={int(self.prompt_s * 8000)}", b""
 
     async def _originate(self, command: str) -> str:
         # EXEC Originate AudioSocket/<host>:<port>/<uuid>,app,ChanSpy,<uniqueid>\\,qoEu,,,a
@@ -264,3 +287,73 @@ async def test_given_a_channel_without_uniqueid_or_a_failed_originate_then_no_ta
     channel.originate_fails = True
     assert await ears.open_tap(pipe.send) is None
     assert not channel.spies
+
+
+# ---- voice barge-in: the caller answers while the question still plays -------------------------------
+
+async def prompt_then_question(ears: Ears, pipe: AgiPipe, channel: FakeChannel, pcm: bytes, speak_after_s: float,
+                               grammar: str = "payment"):
+    """Play a prompt the caller may talk over, starting to speak `speak_after_s` into it, then ask."""
+    tap = await ears.open_tap(pipe.send)
+    assert tap is not None and await tap.wait_connected(1.0)
+    ear = StreamingEar(tap, ears, "en-US")
+    assert ear.barges_in
+    started = time.perf_counter()
+    playing = asyncio.ensure_future(pipe.send('STREAM FILE /x/question "0123456789*#"'))
+    spoke_over = asyncio.ensure_future(ear.over_prompt(playing, pipe.send))
+    await asyncio.sleep(speak_after_s)
+    speaking = asyncio.ensure_future(channel.spies[-1].speak(pcm))
+    barged = await asyncio.wait_for(spoke_over, channel.prompt_s + 5)
+    prompt_reply = await playing
+    prompt_over_s = time.perf_counter() - started
+    heard = await asyncio.wait_for(ear.hear(grammar, 5.0, pipe.send), 20)
+    await speaking
+    await ear.close()
+    ears.close_tap(tap)
+    return barged, prompt_reply, prompt_over_s, heard
+
+
+@pytest.mark.slow
+async def test_given_the_caller_answers_over_the_prompt_then_it_stops_and_the_whole_answer_is_heard(
+        call, caller_says):
+    ears, pipe, channel = call
+    channel.prompt_s = 6.0
+    barged, prompt_reply, prompt_over_s, heard = await prompt_then_question(
+        ears, pipe, channel, caller_says("I will pay two hundred dollars next Friday"), speak_after_s=0.5)
+    assert barged
+    assert prompt_reply["result"] == ("1", "stopped")
+    assert prompt_over_s < 2.5, "the prompt was not stopped soon after the caller began"
+    # Nothing of the answer was lost to the switch from the prompt to the question.
+    assert isinstance(heard, SpeechHeard)
+    recognition = recognise(heard.text, "en-US", date.today())
+    assert recognition.intent == Intent.PROMISE_LATER and recognition.amount == 200, heard.text
+    # The prompt stopped by a NOOP, the question's wait for keys, and the NOOP that ended it.
+    stream, noop, wait, last = channel.commands[-4:]
+    assert stream.startswith("STREAM FILE") and noop == "NOOP" and wait.startswith("WAIT FOR DIGIT")
+    assert last == "NOOP"
+
+
+@pytest.mark.slow
+async def test_given_a_short_sound_over_the_prompt_then_the_prompt_plays_to_its_end(call, caller_says):
+    # A click or a breath under barge_in_s (0.4 s) of voice: not the answer starting.
+    ears, pipe, channel = call
+    channel.prompt_s = 2.0
+    burst = (np.random.default_rng(7).normal(0, 6000, 1600)).astype("<i2").tobytes()   # 0.2 s of noise
+    barged, prompt_reply, prompt_over_s, heard = await prompt_then_question(
+        ears, pipe, channel, burst, speak_after_s=0.3)
+    assert not barged
+    assert prompt_reply["result"] == ("0", "") and "endpos" in prompt_reply
+    assert prompt_over_s >= channel.prompt_s
+    assert heard is None or isinstance(heard, SpeechHeard)
+
+
+@pytest.mark.slow
+async def test_given_barge_in_off_then_the_ear_never_stops_a_prompt(recognizer):
+    taps = await TapServer(port=0).start()
+    try:
+        ears = Ears(taps=taps, recognizer=recognizer, config=EndpointConfig(barge_in_s=0))
+        tap = taps.new_tap()
+        tap.connected.set()
+        assert not StreamingEar(tap, ears, "en-US").barges_in
+    finally:
+        await taps.close()
