@@ -93,3 +93,16 @@ async def test_given_the_classic_agi_bot_when_the_callee_says_stop_calling_then_
     record = await classic_call(harness, "stop", bot)
     assert record["opt_out"] and record["disposition"] == "opted_out", record["transcript"]
     assert "will not call this number again" in record["transcript"][-1]["text"]
+
+
+async def test_given_the_eagi_bot_when_the_callee_answers_over_the_question_then_the_prompt_stops_and_the_promise_is_heard(
+        harness):
+    # EAGI only (RECORD FILE hears nothing while a prompt plays): Asterisk writes the caller's audio
+    # to fd 3 during STREAM FILE too, and a command on stdin stops the prompt as on a FastAGI socket.
+    record = await classic_call(harness, "barge", "bot-e2e-eagi", amount_due="200.00")
+    bot_said = [t["text"] for t in record["transcript"] if t["speaker"] == "bot"]
+    stopped = [i for i, text in enumerate(bot_said) if text.startswith("[stopped: the caller spoke over")]
+    assert len(stopped) == 1 and "overdue" in bot_said[stopped[0] - 1], record["transcript"]
+    promise = record["promise"]
+    assert promise is not None and Decimal(promise["amount"]) == Decimal("200.00"), record["transcript"]
+    assert promise["due"] == (date.today() + timedelta(days=1)).isoformat()
