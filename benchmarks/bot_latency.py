@@ -137,6 +137,15 @@ async def _call_at(harness: BotHarness, attempt_id: str, delay_s: float) -> None
     await asyncio.to_thread(harness.call, "promise", attempt_id, wire=True)
 
 
+async def loop_lag(samples: list[float], stop: asyncio.Event, every_s: float = 0.01) -> None:
+    """How late the bot's event loop wakes a 10 ms timer: time every live call's audio and AGI
+    commands wait for the one thread they all share."""
+    while not stop.is_set():
+        asked = time.perf_counter()
+        await asyncio.sleep(every_s)
+        samples.append(time.perf_counter() - asked - every_s)
+
+
 async def run(harness: BotHarness, calls: int, regime: str, cache_dir: Path,
               asr: RecognizerPool, preparer: PromptPreparer, live: StreamingRecognizer | None = None,
               stagger_s: float = 0.0) -> dict[str, object]:
@@ -161,8 +170,10 @@ async def run(harness: BotHarness, calls: int, regime: str, cache_dir: Path,
     ready: asyncio.Future[int] = asyncio.get_running_loop().create_future()
     started = time.perf_counter()
     load_before = os.getloadavg()[0]
+    lag: list[float] = []
     async with asyncio.TaskGroup() as group:
         group.create_task(serve(service, "127.0.0.1", AGI_PORT, stop=stop, ready=ready))
+        group.create_task(loop_lag(lag, stop))
         await ready
         try:
             await asyncio.gather(*(_call_at(harness, a, index * stagger_s / calls)
@@ -191,6 +202,13 @@ async def run(harness: BotHarness, calls: int, regime: str, cache_dir: Path,
             "synthesised_reply": stats(synthesised), "cached_reply": stats(cached),
             "after_speech": stats(speech), "after_keys": stats(keys), "speech_end_to_reply": stats(speech_end),
             "wire": wire,
+            # Live answers: what ended the turn after the last voiced frame (stream mode only).
+            "live_parts": {"answers": len(timer.heard_live),
+                           "quick_end": sum(1 for h in timer.heard_live if h.quick_end),
+                           "partial_wait": stats([h.partial_wait_s for h in timer.heard_live]),
+                           "finish_wait": stats([h.finish_wait_s for h in timer.heard_live]),
+                           "decoder_cpu": stats([h.cpu_s for h in timer.heard_live])},
+            "loop_lag": {**stats(lag), "max_ms": round(max(lag) * 1000, 1) if lag else None},
             "mean_ms": round(statistics.fmean(samples) * 1000, 1) if samples else None,
             "samples_ms": [round(s * 1000, 1) for s in samples]}
 

@@ -74,6 +74,7 @@ class TurnTimer:
     # How long Asterisk waited after the caller stopped before handing the turn back (RECORD FILE's
     # silence detection; 0 after a key): sample + wait is "end of caller speech → reply".
     end_waits: list[float] = field(default_factory=list)
+    heard_live: list[Any] = field(default_factory=list)     # SpeechHeard of each live answer (its parts)
     _heard_at: float | None = None
     _kind: str = "keys"
     _end_wait: float = 0.0
@@ -95,7 +96,7 @@ class TurnTimer:
 
     def for_call(self) -> "TurnTimer":
         """A timer for one call that appends to these sample lists (calls run concurrently)."""
-        return TurnTimer(self.samples, self.synthesised, self.kinds, self.end_waits)
+        return TurnTimer(self.samples, self.synthesised, self.kinds, self.end_waits, self.heard_live)
 
 
 def channel_value(value: object) -> str:
@@ -263,6 +264,7 @@ class AgiDialogRunner:
         # The caller's turn ended at their last voiced frame: the timer's sample starts now, and
         # what passed since then (silence wait, decoder finish) is the end-of-speech wait.
         self.timer.heard("speech", end_wait_s=time.perf_counter() - heard.last_voice_at)
+        self.timer.heard_live.append(heard)
         return Heard(heard.text) if heard.text.strip() else Silence()
 
     def _speculate(self, text: str) -> None:

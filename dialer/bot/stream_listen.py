@@ -48,6 +48,11 @@ class SpeechHeard:
     text: str
     last_voice_at: float     # time.perf_counter() of the last voiced frame's arrival
     cpu_s: float             # decoder CPU for this answer, in its worker
+    # Where the end of the turn went (for benchmarks): waiting on partial texts at pauses, waiting
+    # on the final text, and whether the short pause ended it (a complete answer).
+    partial_wait_s: float = 0.0
+    finish_wait_s: float = 0.0
+    quick_end: bool = False
 
 
 def answer_is_complete(text: str, language: str, grammar: str) -> bool:
@@ -239,6 +244,8 @@ class StreamingEar:
         checked_silence_of: float | None = None     # the voiced frame whose silence was checked
         guessed_after: float | None = None          # ... and whose reply was guessed (see below)
         guessed_text: str | None = None
+        partial_wait_s = 0.0
+        quick_end = False
         try:
             while True:
                 last_voice = endpointer.last_voice_at
@@ -263,7 +270,9 @@ class StreamingEar:
                 assert utterance is not None
                 if on_complete is not None and guessed_after != endpointer.last_voice_at:
                     guessed_after = endpointer.last_voice_at
+                    asked_at = time.perf_counter()
                     text = await utterance.partial()
+                    partial_wait_s += time.perf_counter() - asked_at
                     while not frames.empty():
                         utterance = self._push(endpointer, *frames.get_nowait(), utterance, grammar)
                     if guessed_after == endpointer.last_voice_at and answer_is_complete(text, self.language, grammar):
@@ -273,13 +282,16 @@ class StreamingEar:
                 if checked_silence_of != endpointer.last_voice_at:
                     # quick_end_s of silence: is what was said so far a whole answer?
                     checked_silence_of = endpointer.last_voice_at
+                    asked_at = time.perf_counter()
                     text = await utterance.partial()
+                    partial_wait_s += time.perf_counter() - asked_at
                     while not frames.empty():        # the caller may have gone on meanwhile
                         utterance = self._push(endpointer, *frames.get_nowait(), utterance, grammar)
                     complete = answer_is_complete(text, self.language, grammar)
                     if endpointer.should_end(time.perf_counter(), complete):
                         if on_complete is not None and complete and text != guessed_text:
                             on_complete(text)
+                        quick_end = complete
                         break
                 elif endpointer.should_end(time.perf_counter(), False):
                     break
@@ -288,7 +300,8 @@ class StreamingEar:
             assert endpointer.last_voice_at is not None
             log.debug("answer over %.0f ms after the last voice, decoded %.0f ms later: %r",
                       (ended_at - endpointer.last_voice_at) * 1000, (time.perf_counter() - ended_at) * 1000, text)
-            return SpeechHeard(text, endpointer.last_voice_at, utterance.cpu_s)
+            return SpeechHeard(text, endpointer.last_voice_at, utterance.cpu_s, partial_wait_s,
+                               time.perf_counter() - ended_at, quick_end)
         finally:
             if utterance is not None:
                 utterance.cancel()      # no-op once finished

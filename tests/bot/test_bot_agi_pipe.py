@@ -207,14 +207,20 @@ async def test_given_the_socket_cannot_be_written_then_the_send_reads_as_a_hang_
     await pipe.close()
 
 
-async def test_given_a_prompt_stopped_by_the_next_command_then_its_missing_reply_reads_as_stopped(agi):
-    # Asterisk prints nothing for a STREAM FILE that a later command stopped (res_agi.c): the one
-    # reply that comes is the NOOP's, and it must not be taken for the prompt's.
-    pipe, asterisk = agi
+async def prompt_then_noop(pipe: AgiPipe, asterisk: FakeAsteriskEnd):
+    """A prompt playing (keys stop it) and a NOOP written behind it, both read by Asterisk."""
     playing = asyncio.ensure_future(pipe.send('STREAM FILE /x/prompt "0123456789*#"'))
     assert await asterisk.command() == 'STREAM FILE /x/prompt "0123456789*#"'
     noop = asyncio.ensure_future(pipe.send("NOOP"))
     assert await asterisk.command() == "NOOP"
+    return playing, noop
+
+
+async def test_given_a_prompt_stopped_by_the_next_command_then_its_missing_reply_reads_as_stopped(agi):
+    # Asterisk prints nothing for a STREAM FILE that a later command stopped (res_agi.c): the one
+    # reply that comes is the NOOP's, and it must not be taken for the prompt's.
+    pipe, asterisk = agi
+    playing, noop = await prompt_then_noop(pipe, asterisk)
     asterisk.reply(b"200 result=0\n")
     assert (await playing)["result"] == ("1", "stopped")
     assert (await noop)["result"] == ("0", "")
@@ -228,10 +234,7 @@ async def test_given_a_prompt_that_ended_just_before_the_next_command_then_both_
     # The race the other way: the prompt finished (its reply, with endpos, is on the wire) before
     # Asterisk read the NOOP. Then two replies come, one each.
     pipe, asterisk = agi
-    playing = asyncio.ensure_future(pipe.send("STREAM FILE /x/prompt \"\""))
-    await asterisk.command()
-    noop = asyncio.ensure_future(pipe.send("NOOP"))
-    await asterisk.command()
+    playing, noop = await prompt_then_noop(pipe, asterisk)
     asterisk.reply(b"200 result=0 endpos=12345\n")
     reply = await playing
     assert reply["result"] == ("0", "") and reply["endpos"] == ("12345", "")
@@ -252,10 +255,7 @@ async def test_given_a_prompt_alone_then_a_reply_without_endpos_is_still_its_own
 
 async def test_given_a_key_on_a_prompt_with_a_command_behind_it_then_the_key_is_kept(agi):
     pipe, asterisk = agi
-    playing = asyncio.ensure_future(pipe.send("STREAM FILE /x/prompt \"1\""))
-    await asterisk.command()
-    noop = asyncio.ensure_future(pipe.send("NOOP"))
-    await asterisk.command()
+    playing, noop = await prompt_then_noop(pipe, asterisk)
     asterisk.reply(b"200 result=49 endpos=800\n200 result=0\n")
     assert (await playing)["result"] == ("49", "")
     assert (await noop)["result"] == ("0", "")
