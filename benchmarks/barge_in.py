@@ -18,7 +18,7 @@ Measured per call, from the MixMonitor recording of the callee's leg (both direc
 
 The analysis (`talk_overs`, `measure_call`) is pure code on sample arrays; tests/bench/
 test_barge_in_analysis.py checks it on synthetic calls. Results: benchmarks/results/barge_in.md
-(+ .json).
+(+ .json); with --label, also a copy named after it (runs with other gaps kept side by side).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import sys
 import time
 from dataclasses import dataclass, replace
@@ -216,16 +217,18 @@ def render(result: dict[str, Any]) -> str:
     lines = [
         "# Voice barge-in on the wire", "",
         f"`DIALER_BOT_E2E_INSTANCE=bot-barge DIALER_BOT_E2E_PORT_OFFSET=300 nice -n 10 .venv/bin/python -m "
-        f"benchmarks.barge_in --calls {result['calls']} --gap {result['gap_s']:g}` — FastAGI bot hearing speech "
+        f"benchmarks.barge_in --calls {result['calls']} --gap {result['gap_s']:g}"
+        + (f" --label \"{result['label']}\"" if result.get("label") else "") + "` — FastAGI bot hearing speech "
         "live (audio tap, streaming pocketsphinx decoders in worker processes), `bot.barge_in_seconds` 0.4 s, "
         "espeak-ng prompts, Asterisk 22 in the harness, Local-channel callees; 2 cores shared with other work. "
         f"Calls started {result['gap_s']:g} s apart.", "",
         "Each callee (\"barge\" in benchmarks/bot_calls.py) answers its identity questions with keys, then starts "
-        "\"I will pay two hundred dollars tomorrow\" 1 s after the stage prompt (the amount due and the "
-        "question) begins, then confirms with a key. Its leg is recorded by MixMonitor, both directions on one "
-        "clock (benchmarks/wire_latency.py; calibration call: key → tone "
-        f"{cal.get('key_to_tone_ms')} ms, echo lag {cal.get('echo_lag_ms')} ms, i.e. the figures are good to "
-        "one 20 ms frame).", "",
+        "\"I will pay two hundred dollars tomorrow\" while the stage prompt (the amount due and the question) "
+        "plays, then confirms with a key. Its leg is recorded by MixMonitor, both directions on one "
+        "clock (benchmarks/wire_latency.py). Calibration call (a far end that echoes the callee at once): "
+        f"echo lag {cal.get('echo_lag_ms')} ms, i.e. the callee's speech and the bot's audio are on one clock "
+        "to one 20 ms frame; both figures here compare the callee's speech with the bot's audio (no keys; "
+        f"the calibration's key → tone: {cal.get('key_to_tone_ms')} ms).", "",
         "- **Stop delay**: onset of the callee's speech that begins while the prompt plays → last audio of "
         "that prompt (the bot stops it after 0.4 s of speech: expect 0.4 s + the tap's and Asterisk's share). "
         "Onset and end are where 5 ms windows cross -45 dBFS.",
@@ -241,7 +244,9 @@ def render(result: dict[str, Any]) -> str:
         f"{result['prompt_stopped_marker']} | {result['promise_200_tomorrow']} | "
         f"**{s['p50_ms']} / {s['p95_ms']} / {s['max_ms']}** ({s['n']}) | "
         f"**{r['p50_ms']} / {r['p95_ms']} / {r['max_ms']}** ({r['n']}) |", "",
-        "Per call (spoke into prompt = how far the prompt had played when the callee began):", "",
+        "Per call (spoke into prompt = how far the stage prompt had played when the callee began; it "
+        "opens with \"Thank you, <name>.\" and the callee waits for the bot's audio (WaitForNoise), then 1 s, "
+        "then plays its answer):", "",
         "| attempt | spoke into prompt s | stop delay ms | stopped marker | promise | reply latency ms | "
         "caller heard |",
         "|---|---:|---:|---:|---|---:|---|"]
@@ -276,15 +281,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calls", type=int, default=10)
     parser.add_argument("--gap", type=float, default=5.0, metavar="S",
                         help="seconds between the calls' starts (default 5: the barge-ins come one at a time)")
+    parser.add_argument("--label", default="", help="also save the results under a name made from it "
+                        "(e.g. --gap 2 --label 'gap 2 s' -> barge_in.gap-2-s.md); barge_in.md is always written")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     if args.calls < 1 or args.gap < 0:
         parser.error("--calls must be at least 1 and --gap not negative")
     result = asyncio.run(main_async(args.calls, args.gap))
-    result["instance"] = INSTANCE
+    result["instance"], result["label"] = INSTANCE, args.label
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "barge_in.md").write_text(render(result), encoding="utf-8")
-    (RESULTS / "barge_in.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+    names = ["barge_in"]
+    if args.label:
+        names.append("barge_in." + re.sub(r"[^a-z0-9]+", "-", args.label.lower()).strip("-"))
+    for name in names:
+        (RESULTS / f"{name}.md").write_text(render(result), encoding="utf-8")
+        (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
     print(json.dumps(result, indent=2) if args.json else render(result))
     return 0
 
