@@ -79,7 +79,7 @@ BEHAVIOURS: dict[str, list[str]] = {
     "promise": ["wait", "dtmf:1", "wait", "dtmf:1985", "wait", "say:promise", "wait", "dtmf:1", "hold:20"],
     "wrong": ["wait", "say:wrong", "hold:20"],
     "stop": ["wait", "say:stop", "hold:20"],
-    # the debtor who answers over the question: 1 s into the stage prompt, the promise (barge-in)
+    # the debtor who answers over the question: 1 s after the stage prompt is heard (~2 s into it), the promise
     "barge": ["wait", "dtmf:1", "wait", "dtmf:1985", "noise", "pause:1", "say:promise", "wait", "dtmf:1", "hold:20"],
 }
 # The calibration callee (against bot-e2e-calibrate, not the bot): a key, then speech to be echoed.

@@ -19,6 +19,8 @@ from typing import Any
 import yaml
 
 from dialer.bot.intents import Intent
+from dialer.bot.record import Disposition
+from dialer.domain import Party
 from dialer.bot.script_shape import check_shape
 
 # Variables whose mere use makes a prompt a disclosure of the debt.
@@ -33,6 +35,8 @@ BRANCH_SUBJECTS = {"stage": {"reminder", "willingness", "escalation"}, "reward_o
                    "has_promise": {"yes", "no"}, "callback_asked": {"yes", "no"},
                    "verified": {"yes", "no"}}
 THIRD_PARTY_VALUES = frozenset({"third_party", "wrong_number"})
+PARTIES = frozenset(party.value for party in Party)
+DISPOSITIONS = frozenset(disposition.value for disposition in Disposition)
 
 
 class ScriptError(ValueError):
@@ -143,6 +147,22 @@ def _rule(raw: Any, where: str) -> Rule:
                 raw.get("max_willingness"), raw.get("has_date"), raw.get("has_amount"))
 
 
+def _check_mark(mark: dict[str, Any], where: str) -> None:
+    """Each mark's value is of the kind the engine records (a fuzz test found `party: []` passing
+    the loader and failing later with a bare TypeError)."""
+    for key in ("verified", "opt_out", "suppress_contact", "promise_confirmed"):
+        if key in mark and not isinstance(mark[key], bool):
+            raise ScriptError(f"{where}: mark {key!r} must be true or false, got {mark[key]!r}")
+    for key in ("handoff_reason", "tag"):
+        if key in mark and not isinstance(mark[key], str):
+            raise ScriptError(f"{where}: mark {key!r} must be text, got {mark[key]!r}")
+    for key, allowed in (("party", PARTIES), ("disposition", DISPOSITIONS)):
+        if key in mark and (not isinstance(mark[key], str) or mark[key] not in allowed):
+            raise ScriptError(f"{where}: mark {key!r} must be one of {sorted(allowed)}, got {mark[key]!r}")
+    if mark.get("callback", "default") != "default":
+        raise ScriptError(f"{where}: mark 'callback' can only be 'default' (now + 2 h), got {mark['callback']!r}")
+
+
 def _node(name: str, raw: dict[str, Any], where: str) -> Node:
     # YAML 1.1 reads a bare `on:` key as the boolean True; scripts are written for people.
     raw = {("on" if key is True else key): value for key, value in raw.items()}
@@ -157,8 +177,11 @@ def _node(name: str, raw: dict[str, Any], where: str) -> Node:
     mark = dict(raw.get("mark") or {})
     if set(mark) - MARK_KEYS:
         raise ScriptError(f"{where}: unknown mark keys {sorted(set(mark) - MARK_KEYS)}")
-    if mark.get("callback", "default") != "default":
-        raise ScriptError(f"{where}: mark 'callback' can only be 'default' (now + 2 h), got {mark['callback']!r}")
+    _check_mark(mark, where)
+    if "hangup" in raw and (not isinstance(raw["hangup"], str) or raw["hangup"] not in DISPOSITIONS):
+        # The engine records it as the call's disposition: an unknown one would fail mid-call.
+        raise ScriptError(f"{where}: hangup must be a disposition, one of {sorted(DISPOSITIONS)}; "
+                          f"got {raw['hangup']!r}")
     say = raw.get("say") or []
     listen = None
     if "listen" in raw:

@@ -162,7 +162,7 @@ async def test_given_a_callee_who_says_stop_calling_then_an_opt_out_is_recorded(
 
 async def test_given_a_callee_who_answers_over_the_question_then_the_prompt_stops_and_the_answer_is_heard_whole(
         harness, recognizer, streaming):
-    # Live listening only: the callee starts its promise 1 s into the ~8 s stage prompt.
+    # Live listening only: the callee starts its promise about 2 s into the ~8 s stage prompt.
     record, played = await bot_call(harness, recognizer, "barge", streaming, amount_due=Decimal("200.00"), dpd=4)
     bot_turns = [t for t in record.transcript if t.speaker == "bot"]
     stopped = [i for i, t in enumerate(bot_turns) if t.text.startswith("[stopped: the caller spoke over")]

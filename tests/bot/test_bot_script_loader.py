@@ -85,3 +85,25 @@ def test_given_invalid_yaml_when_loaded_then_a_clear_error(tmp_path: Path):
     bad.write_text("states: [unclosed", encoding="utf-8")
     with pytest.raises(ScriptError, match="not valid YAML"):
         load_script(bad)
+
+
+@pytest.mark.parametrize("state,key,value,message", [
+    ("third_party", "party", [], "mark 'party' must be one of"),        # found by the fuzz test in CI
+    ("third_party", "party", "the neighbour", "mark 'party' must be one of"),
+    ("verified", "verified", "yes", "mark 'verified' must be true or false"),
+    ("opt_out", "opt_out", 1, "mark 'opt_out' must be true or false"),
+    ("opt_out", "disposition", "gone", "mark 'disposition' must be one of"),
+    ("opt_out", "tag", ["x"], "mark 'tag' must be text"),
+])
+def test_given_a_mark_of_the_wrong_kind_when_loaded_then_the_error_names_state_mark_and_value(state, key, value, message):
+    data = _variant()
+    data["states"][state].setdefault("mark", {})[key] = value
+    with pytest.raises(ScriptError, match=f"state '{state}'.*{message}"):
+        parse_script(data)
+
+
+def test_given_a_hangup_that_is_not_a_disposition_when_loaded_then_rejected_before_any_call():
+    data = _variant()
+    data["states"]["opt_out"]["hangup"] = "bye"
+    with pytest.raises(ScriptError, match="'opt_out'.*hangup must be a disposition.*got 'bye'"):
+        parse_script(data)
