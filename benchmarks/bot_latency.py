@@ -258,6 +258,20 @@ def render(result: dict[str, object]) -> str:
                      f"({wk['turns']}) | {row['wire']['unanswered']} | "
                      f"{s['p95_ms']} ({s['turns']}) | {c['p95_ms']} ({c['turns']}) | "
                      f"{' / '.join(str(x) for x in row.get('load_1min', []))} |")
+    parted = [row for row in rows if row.get("live_parts", {}).get("answers")]
+    if parted:
+        lines += ["", "Where a live answer's end went after the last voiced frame (besides the 0.2 s quick end "
+                  "or 0.6 s end of speech): waiting for the decoder's text so far at the pauses, and for its "
+                  "final text; the bot's event loop lateness on a 10 ms timer (every call shares that thread).", "",
+                  "| concurrent calls | prompts | answers | ended by the quick end | partial text wait p50 / p95 ms | "
+                  "final text wait p50 / p95 ms | decoder CPU per answer p50 ms | event loop late p95 / max ms |",
+                  "|---:|---|---:|---:|---:|---:|---:|---:|"]
+        for row in parted:
+            parts, lag = row["live_parts"], row.get("loop_lag") or {}
+            lines.append(f"| {row['calls']} | {row['regime']} | {parts['answers']} | {parts['quick_end']} | "
+                         f"{parts['partial_wait']['p50_ms']} / {parts['partial_wait']['p95_ms']} | "
+                         f"{parts['finish_wait']['p50_ms']} / {parts['finish_wait']['p95_ms']} | "
+                         f"{parts['decoder_cpu']['p50_ms']} | {lag.get('p95_ms')} / {lag.get('max_ms')} |")
     return "\n".join(lines) + "\n"
 
 
