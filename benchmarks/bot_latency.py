@@ -194,9 +194,13 @@ async def run(harness: BotHarness, calls: int, regime: str, cache_dir: Path,
     speech_end = [s + w for s, w, kind in zip(samples, timer.end_waits, timer.kinds) if kind == "speech"]
     keys = [s for s, kind in zip(samples, timer.kinds) if kind == "keys"]
     promises = sum(1 for r in sink.records if r.promise is not None and r.promise.amount == Decimal("200.00"))
+    # A test caller who waits in vain for the reply presses 1 ("pay now") instead: the promise is
+    # then recorded from keys, not from what it said. Count the spoken ones apart.
+    spoken = sum(1 for r in sink.records if r.promise is not None and r.promise.amount == Decimal("200.00")
+                 and any(t.speaker == "caller" and "two hundred" in t.text for t in r.transcript))
 
     return {"calls": calls, "regime": regime, "stagger_s": stagger_s, "finished": len(sink.records),
-            "promises_200": promises,
+            "promises_200": promises, "promises_200_heard": spoken,
             "wall_s": round(time.perf_counter() - started, 1), "all": stats(samples),
             "load_1min": [round(load_before, 1), round(os.getloadavg()[0], 1)],
             "synthesised_reply": stats(synthesised), "cached_reply": stats(cached),
@@ -239,7 +243,7 @@ def render(result: dict[str, object]) -> str:
              f"key → tone {cal.get('key_to_tone_ms')} ms, echo lag {cal.get('echo_lag_ms')} ms — MixMonitor pairs "
              "the two directions frame by frame, so wire figures are good to one 20 ms frame and may read up to "
              "20 ms long.", "",
-             "| concurrent calls | prompts | finished | promise 200 recorded | turns | p50 ms | p95 ms | "
+             "| concurrent calls | prompts | finished | promise 200 recorded (of which heard from speech) | turns | p50 ms | p95 ms | "
              "p50 / p95 ms after keys (n) | p50 / p95 ms after speech (n) | end of speech → reply p50 / p95 ms | "
              "**on the wire: end of speech → reply p50 / p95 ms (n)** | **on the wire: end of keys → reply "
              "p50 / p95 ms (n)** | unanswered | "
@@ -251,7 +255,9 @@ def render(result: dict[str, object]) -> str:
         ws, wk = row["wire"]["speech"], row["wire"]["keys"]
         regime = row["regime"] + ("" if row["calls"] == 1 else f", started over {row['stagger_s']:g} s"
                                    if row.get("stagger_s") else ", started together")
-        lines.append(f"| {row['calls']} | {regime} | {row['finished']} | {row['promises_200']} | {a['turns']} | "
+        heard = row.get("promises_200_heard")
+        promised = f"{row['promises_200']}" + (f" ({heard} heard)" if heard is not None else "")
+        lines.append(f"| {row['calls']} | {regime} | {row['finished']} | {promised} | {a['turns']} | "
                      f"{a['p50_ms']} | {a['p95_ms']} | {k['p50_ms']} / {k['p95_ms']} ({k['turns']}) | "
                      f"{v['p50_ms']} / {v['p95_ms']} ({v['turns']}) | {e['p50_ms']} / {e['p95_ms']} | "
                      f"**{ws['p50_ms']} / {ws['p95_ms']}** ({ws['turns']}) | **{wk['p50_ms']} / {wk['p95_ms']}** "
