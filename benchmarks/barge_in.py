@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import re
 import sys
 import time
 from dataclasses import dataclass, replace
@@ -39,6 +38,7 @@ import numpy as np
 
 from benchmarks.bot_calls import AGI_PORT, INSTANCE, KEY_GAP_MS, BotHarness
 from benchmarks.bot_latency import CountingSink, _ids, calibrate, calls_ended, percentile
+from benchmarks.results_files import save
 from benchmarks.wire_latency import RATE, SPEECH_DBFS, active_segments, read_wav, wire_turns
 from dialer.bot.agi_dialog import AudioPaths
 from dialer.bot.asr_pool import RecognizerPool
@@ -52,7 +52,6 @@ from dialer.bot.script_walk import example_context
 from dialer.bot.stream_listen import Ears
 from dialer.bot.tts import EspeakEngine, PromptCache
 
-RESULTS = Path(__file__).parent / "results"
 STOPPED_MARK = "[stopped: the caller spoke over"   # the transcript's note (dialer/bot/agi_dialog.py)
 PROMISED = Decimal("200.00")
 
@@ -289,13 +288,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--calls must be at least 1 and --gap not negative")
     result = asyncio.run(main_async(args.calls, args.gap))
     result["instance"], result["label"] = INSTANCE, args.label
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    names = ["barge_in"]
-    if args.label:
-        names.append("barge_in." + re.sub(r"[^a-z0-9]+", "-", args.label.lower()).strip("-"))
-    for name in names:
-        (RESULTS / f"{name}.md").write_text(render(result), encoding="utf-8")
-        (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+    save("barge_in", args.label, result, render(result))
     print(json.dumps(result, indent=2) if args.json else render(result))
     return 0
 

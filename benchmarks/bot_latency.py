@@ -35,7 +35,6 @@ import asyncio
 import itertools
 import json
 import os
-import re
 import statistics
 import sys
 import time
@@ -45,6 +44,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from benchmarks.bot_calls import AGI_PORT, KEY_GAP_MS, BotHarness
+from benchmarks.results_files import save
 from benchmarks.wire_latency import Turn, direction_lag_s, read_wav, wire_turns
 from dialer.bot.agi_dialog import AudioPaths, TurnTimer
 from dialer.bot.asr_pool import RecognizerPool
@@ -59,7 +59,6 @@ from dialer.bot.record import CallRecord
 from dialer.bot.script_walk import example_context
 from dialer.bot.tts import EspeakEngine, PromptCache
 
-RESULTS = Path(__file__).parent / "results"
 NAMES = ["John Smith", "Mary Jones", "Ahmed Khan", "Li Wei", "Ana Garcia", "Tom Brown", "Sara Lee", "Omar Ali"]
 _ids = itertools.count(int(time.time()) % 100000 * 1000)
 
@@ -325,13 +324,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     result = asyncio.run(main_async(args.calls, args.label, args.listen, args.stagger))
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    names = ["bot_latency"]
-    if args.label:
-        names.append("bot_latency." + re.sub(r"[^a-z0-9]+", "-", args.label.lower()).strip("-"))
-    for name in names:
-        (RESULTS / f"{name}.md").write_text(render(result), encoding="utf-8")
-        (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+    save("bot_latency", args.label, result, render(result))
     print(json.dumps(result, indent=2) if args.json else render(result))
     return 0
 
