@@ -148,6 +148,11 @@ class StreamingEar:
     async def over_prompt(self, playing: asyncio.Future[Any], send: AgiSend) -> bool:
         """Listen while `playing` (a STREAM FILE in flight) runs. True when the caller spoke over it
         for `barge_in_s`: the prompt was stopped, and the speech is kept for the next `hear`."""
+        if self._early is not None:
+            # The caller began answering over the last prompt, which then ended on its own before
+            # the stop reached Asterisk: they are still talking, so this one stops at once.
+            self.interrupt(send)
+            return True
         config = self.ears.config
         frames = self._listen_to_tap()
         endpointer = Endpointer(config, self._vad)

@@ -103,6 +103,7 @@ class FakeChannel:
         self.uniqueid: str | None = "1700000000.42"
         self.originate_fails = False
         self.prompt_s = 3.0             # how long a STREAM FILE plays
+        self.prompt_ends_first = False  # the race: a prompt ends just before the NOOP meant to stop it
 
     async def run(self) -> None:
         line = await self.reader.readline()
@@ -146,6 +147,8 @@ class FakeChannel:
         if key in done:
             return f"200 result={ord(key.result())} endpos=800", b""
         if next_line in done:
+            if self.prompt_ends_first:
+                return f"200 result=0 endpos={int(self.prompt_s * 8000)}", next_line.result()
             return None, next_line.result()
         return f"200 result=0 endpos={int(self.prompt_s * 8000)}", b""
 
@@ -357,3 +360,30 @@ async def test_given_barge_in_off_then_the_ear_never_stops_a_prompt(recognizer):
         assert not StreamingEar(tap, ears, "en-US").barges_in
     finally:
         await taps.close()
+
+
+@pytest.mark.slow
+async def test_given_a_prompt_that_ended_as_the_caller_began_then_the_next_prompt_stops_at_once_and_nothing_is_lost(
+        call, caller_says):
+    ears, pipe, channel = call
+    channel.prompt_s, channel.prompt_ends_first = 6.0, True
+    tap = await ears.open_tap(pipe.send)
+    assert tap is not None and await tap.wait_connected(1.0)
+    ear = StreamingEar(tap, ears, "en-US")
+    first = asyncio.ensure_future(pipe.send('STREAM FILE /x/first ""'))
+    spoke = asyncio.ensure_future(ear.over_prompt(first, pipe.send))
+    await asyncio.sleep(0.3)
+    speaking = asyncio.ensure_future(channel.spies[-1].speak(caller_says("I will pay two hundred dollars next Friday")))
+    assert await asyncio.wait_for(spoke, 10)
+    assert (await first)["result"] == ("0", "")          # it ended on its own: its reply came
+    channel.prompt_ends_first = False
+    second = asyncio.ensure_future(pipe.send('STREAM FILE /x/second ""'))
+    assert await asyncio.wait_for(ear.over_prompt(second, pipe.send), 1.0)
+    assert (await asyncio.wait_for(second, 1.0))["result"] == ("1", "stopped")
+    heard = await asyncio.wait_for(ear.hear("payment", 5.0, pipe.send), 20)
+    await speaking
+    await ear.close()
+    ears.close_tap(tap)
+    assert isinstance(heard, SpeechHeard)
+    recognition = recognise(heard.text, "en-US", date.today())
+    assert recognition.intent == Intent.PROMISE_LATER and recognition.amount == 200, heard.text
